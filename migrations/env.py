@@ -21,7 +21,9 @@ def _url() -> str:
     return sqlalchemy_url(libpq_url(Settings(), start_embedded=True))
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     """Indexes live only in revisions (see each revision's COMMENT ON INDEX), not in models."""
     return not (type_ == "index" and reflected and compare_to is None)
 

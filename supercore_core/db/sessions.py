@@ -33,7 +33,9 @@ def as_solution_id(value: UUID | str | None) -> UUID:
 
 
 @contextmanager
-def tenant_session(sessions: sessionmaker[Session], *, solution_id: UUID | str) -> Iterator[Session]:
+def tenant_session(
+    sessions: sessionmaker[Session], *, solution_id: UUID | str
+) -> Iterator[Session]:
     """One transaction as ``supercore_app`` scoped to ``solution_id``; commits on success."""
     tenant = as_solution_id(solution_id)
     with sessions() as session, session.begin():

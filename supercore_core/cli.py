@@ -1,0 +1,126 @@
+"""Thin typer CLI over the library: ``supercore db ...``."""
+
+import functools
+from collections.abc import Callable
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+
+from supercore_core.config import Settings
+from supercore_core.db import embedded, migrate
+from supercore_core.db.engine import check_connection, libpq_url, make_engine
+from supercore_core.errors import ConfigurationError, UserError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(no_args_is_help=True, help="SuperCore Workbench command line.")
+db_app = typer.Typer(no_args_is_help=True, help="The database: embedded server and migrations.")
+app.add_typer(db_app, name="db")
+
+
+def user_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Print a ``UserError`` as one line on stderr and exit 1; bugs keep their traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except UserError as exc:
+            typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+            raise typer.Exit(1) from exc
+
+    return wrapper
+
+
+def _embedded_only(settings: Settings, action: str) -> None:
+    if not settings.uses_embedded_server:
+        raise ConfigurationError(
+            f"DATABASE_URL is set, so there is no embedded server to {action}; "
+            "unset it to use the embedded database"
+        )
+
+
+@db_app.command("start")
+@user_errors
+def db_start() -> None:
+    """Start the embedded PostgreSQL server (initialising it the first time)."""
+    settings = Settings()
+    _embedded_only(settings, "start")
+    url = embedded.start(settings.pgdata, settings.database_name)
+    typer.echo(f"embedded PostgreSQL running, data in {settings.pgdata}")
+    typer.echo(url)
+
+
+@db_app.command("stop")
+@user_errors
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL server."""
+    settings = Settings()
+    _embedded_only(settings, "stop")
+    was_running = embedded.stop(settings.pgdata)
+    typer.echo("stopped" if was_running else "not running")
+
+
+@db_app.command("status")
+@user_errors
+def db_status() -> None:
+    """Show where the database is, whether it answers, and its migration revision."""
+    settings = Settings()
+    if settings.uses_embedded_server:
+        state = embedded.status(settings.pgdata)
+        if not state.running:
+            typer.echo(f"embedded server: stopped (data in {settings.pgdata})")
+            raise typer.Exit(1)
+        typer.echo(f"embedded server: running, pid {state.pid}, socket in {state.socket_dir}")
+    engine = make_engine(settings)
+    try:
+        typer.echo(f"PostgreSQL {check_connection(engine)}")
+        current, head = migrate.current_revision(engine), migrate.head_revision()
+        note = "up to date" if current == head else "run `supercore db upgrade`"
+        typer.echo(f"migrations: {current or 'none'} (head {head}): {note}")
+    finally:
+        engine.dispose()
+
+
+@db_app.command("url")
+@user_errors
+def db_url() -> None:
+    """Print the libpq URL of the database (for psql and notebooks)."""
+    typer.echo(libpq_url(Settings()))
+
+
+@db_app.command("upgrade")
+@user_errors
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Migrate up to REVISION (default head); starts the embedded server if needed."""
+    url = libpq_url(Settings(), start_embedded=True)
+    migrate.upgrade(url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+@user_errors
+def db_downgrade(revision: Annotated[str, typer.Argument(help="e.g. -1, 0004 or base")]) -> None:
+    """Migrate down to REVISION."""
+    migrate.downgrade(libpq_url(Settings()), revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("reset")
+@user_errors
+def db_reset(
+    yes: Annotated[bool, typer.Option("--yes", help="confirm deleting every row")] = False,
+) -> None:
+    """Drop everything (downgrade to base) and migrate back to head."""
+    if not yes:
+        raise ConfigurationError("reset deletes all data: run again with --yes to confirm")
+    url = libpq_url(Settings(), start_embedded=True)
+    migrate.downgrade(url, "base")
+    migrate.upgrade(url, "head")
+    typer.echo("database reset to an empty schema at head")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
