@@ -116,9 +116,11 @@ class Tenant:
     message_id: uuid.UUID
     workflow_id: str
 
-    def row_id(self, table: str) -> uuid.UUID:
-        """The id of this tenant's row in ``table``."""
-        return {
+    def row_key(self, table: str) -> tuple[str, uuid.UUID | str]:
+        """Column and value that identify this tenant's row in ``table``."""
+        if table == "temporal_workflows":
+            return "workflow_id", self.workflow_id
+        return "id", {
             "solutions": self.solution_id,
             "oracles": self.oracle_id,
             "documents": self.document_id,
