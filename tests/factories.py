@@ -140,5 +140,11 @@ def make_tenant(session: Session) -> Tenant:
     message = make_message(session, conversation)
     workflow = make_workflow(session, oracle, document_id=document.id)
     return Tenant(
-        solution.id, oracle.id, document.id, chunk.id, conversation.id, message.id, workflow.workflow_id
+        solution.id,
+        oracle.id,
+        document.id,
+        chunk.id,
+        conversation.id,
+        message.id,
+        workflow.workflow_id,
     )

@@ -16,7 +16,9 @@ def no_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def test_embedded_lifecycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_database_url: None) -> None:
+def test_embedded_lifecycle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_database_url: None
+) -> None:
     monkeypatch.setenv("SUPERCORE_DATA_DIR", str(tmp_path / "sc"))
     try:
         started = runner.invoke(app, ["db", "upgrade"])

@@ -29,7 +29,9 @@ def test_twenty_concurrent_writers_get_gapless_unique_sequences(
     def write(conn: psycopg.Connection, n: int) -> None:
         try:
             with conn.transaction():
-                conn.execute("SELECT set_config('app.current_solution_id', %s, true)", (str(ids["s"]),))
+                conn.execute(
+                    "SELECT set_config('app.current_solution_id', %s, true)", (str(ids["s"]),)
+                )
                 start.wait(timeout=30)
                 conn.execute(INSERT, ids | {"text": f"writer {n} {uuid.uuid4()}"})
         except BaseException as exc:  # collected and asserted below
@@ -49,7 +51,8 @@ def test_twenty_concurrent_writers_get_gapless_unique_sequences(
         sequences = [
             r[0]
             for r in conn.execute(
-                "SELECT sequence_number FROM messages WHERE conversation_id = %s ORDER BY 1", (ids["c"],)
+                "SELECT sequence_number FROM messages WHERE conversation_id = %s ORDER BY 1",
+                (ids["c"],),
             )
         ]
         count = conn.execute("SELECT message_count FROM conversations WHERE id = %s", (ids["c"],))

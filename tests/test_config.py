@@ -26,7 +26,10 @@ def test_no_url_means_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("postgresql://u:p@h:5432/db?sslmode=require", "postgresql+psycopg://u:p@h:5432/db?sslmode=require"),
+        (
+            "postgresql://u:p@h:5432/db?sslmode=require",
+            "postgresql+psycopg://u:p@h:5432/db?sslmode=require",
+        ),
         ("postgres://u@/db?host=/tmp/s", "postgresql+psycopg://u@/db?host=/tmp/s"),
     ],
 )

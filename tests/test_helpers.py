@@ -52,7 +52,9 @@ def test_set_current_solution_rejects_a_non_uuid(conn: psycopg.Connection) -> No
         conn.execute("SELECT set_current_solution('acme-corp')")
 
 
-def test_rag_global_oracle_is_created_once(conn: psycopg.Connection, tenant: dict[str, uuid.UUID]) -> None:
+def test_rag_global_oracle_is_created_once(
+    conn: psycopg.Connection, tenant: dict[str, uuid.UUID]
+) -> None:
     first = one(conn, "SELECT create_rag_global_oracle(%s)", tenant["sid"])
     again = one(conn, "SELECT create_rag_global_oracle(%s)", tenant["sid"])
     assert first == again
@@ -68,7 +70,10 @@ def test_rag_global_oracle_is_created_once(conn: psycopg.Connection, tenant: dic
         ("SELECT create_rag_global_oracle(NULL)", "must not be NULL"),
         ("SELECT create_rag_global_oracle(gen_random_uuid())", "no access to solution"),
         ("SELECT get_or_create_conversation(NULL, current_solution_id(), 's')", "are required"),
-        ("SELECT get_or_create_conversation(gen_random_uuid(), current_solution_id(), 's')", "not found"),
+        (
+            "SELECT get_or_create_conversation(gen_random_uuid(), current_solution_id(), 's')",
+            "not found",
+        ),
         ("SELECT get_next_message_sequence(NULL)", "must not be NULL"),
         ("SELECT get_next_message_sequence(gen_random_uuid())", "not found"),
         ("SELECT create_workflow_tracking(NULL, 'T', '{}', current_solution_id())", "are required"),
@@ -83,7 +88,9 @@ def test_bad_input_gives_a_clear_error(conn: psycopg.Connection, call: str, erro
         conn.execute(call)
 
 
-def test_blank_session_id_is_refused(conn: psycopg.Connection, tenant: dict[str, uuid.UUID]) -> None:
+def test_blank_session_id_is_refused(
+    conn: psycopg.Connection, tenant: dict[str, uuid.UUID]
+) -> None:
     with pytest.raises(psycopg.errors.NullValueNotAllowed, match="are required"):
         conn.execute(
             "SELECT get_or_create_conversation(%s, %s, '  ')", (tenant["oid"], tenant["sid"])
@@ -99,10 +106,14 @@ def test_get_or_create_conversation_is_idempotent(
     assert one(conn, call, tenant["oid"], tenant["sid"], "session-2") != first
 
 
-def test_next_message_sequence_counts_up(conn: psycopg.Connection, tenant: dict[str, uuid.UUID]) -> None:
+def test_next_message_sequence_counts_up(
+    conn: psycopg.Connection, tenant: dict[str, uuid.UUID]
+) -> None:
     insert = (
-        "INSERT INTO messages (conversation_id, oracle_id, solution_id, role, content, sequence_number)"
-        " VALUES (%s, %s, %s, 'user', 'hi', get_next_message_sequence(%s)) RETURNING sequence_number"
+        "INSERT INTO messages"
+        " (conversation_id, oracle_id, solution_id, role, content, sequence_number)"
+        " VALUES (%s, %s, %s, 'user', 'hi', get_next_message_sequence(%s))"
+        " RETURNING sequence_number"
     )
     args = (tenant["cid"], tenant["oid"], tenant["sid"], tenant["cid"])
     assert [one(conn, insert, *args) for _ in range(3)] == [1, 2, 3]
@@ -117,7 +128,8 @@ def test_workflow_lifecycle(conn: psycopg.Connection, tenant: dict[str, uuid.UUI
     )
     conn.execute("SELECT update_workflow_progress(%s, 'embed', 3, 4)", (wid,))
     row = conn.execute(
-        "SELECT status, current_step, progress_percent FROM temporal_workflows WHERE workflow_id = %s",
+        "SELECT status, current_step, progress_percent FROM temporal_workflows"
+        " WHERE workflow_id = %s",
         (wid,),
     ).fetchone()
     assert row is not None and (row[0], row[1], float(row[2])) == ("running", "embed", 75.0)
@@ -136,7 +148,9 @@ def test_workflow_progress_must_be_sane(
         conn.execute("SELECT update_workflow_progress(%s, 'x', %s, %s)", (wid, done, total))
 
 
-def test_fail_workflow_records_the_reason(conn: psycopg.Connection, tenant: dict[str, uuid.UUID]) -> None:
+def test_fail_workflow_records_the_reason(
+    conn: psycopg.Connection, tenant: dict[str, uuid.UUID]
+) -> None:
     wid = f"wf-{uuid.uuid4().hex}"
     conn.execute("SELECT create_workflow_tracking(%s, 'Ingest', '{}', %s)", (wid, tenant["sid"]))
     with pytest.raises(psycopg.errors.NullValueNotAllowed), conn.transaction():
@@ -151,5 +165,7 @@ def test_fail_workflow_records_the_reason(conn: psycopg.Connection, tenant: dict
 
 
 def test_superuser_mode_needs_admin_membership(conn: psycopg.Connection) -> None:
-    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="not a member of supercore_admin"):
+    with pytest.raises(
+        psycopg.errors.InsufficientPrivilege, match="not a member of supercore_admin"
+    ):
         conn.execute("SELECT enable_superuser_mode()")

