@@ -15,7 +15,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# torch first: ==2.13.0 is the CPU build (a plain `torch` would pull a multi-GB CUDA build).
 $(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --progress-bar off torch==2.13.0
 	$(BIN)/python -m pip install --quiet --progress-bar off -e ".[dev]"
 	@touch $(STAMP)
 

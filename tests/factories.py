@@ -15,6 +15,9 @@ from supercore_core import (
     Solution,
     TemporalWorkflow,
 )
+from supercore_core.models import ALL_MODELS
+
+TABLES = tuple(model.__tablename__ for model in ALL_MODELS)
 
 
 def unique_slug(prefix: str = "t") -> str:

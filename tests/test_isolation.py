@@ -15,17 +15,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from supercore_core import admin_session, tenant_session
-from tests.factories import Tenant, make_tenant
+from tests.factories import TABLES, Tenant, make_tenant
 
-TABLES = (
-    "solutions",
-    "oracles",
-    "documents",
-    "document_chunks",
-    "conversations",
-    "messages",
-    "temporal_workflows",
-)
 CHILD_TABLES = TABLES[1:]
 
 

@@ -5,16 +5,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from supercore_core.db import migrate
+from tests.factories import TABLES
 
-TABLES = (
-    "solutions",
-    "oracles",
-    "documents",
-    "document_chunks",
-    "conversations",
-    "messages",
-    "temporal_workflows",
-)
 REVISIONS = [f"{n:04d}" for n in range(1, 10)]
 
 
