@@ -1,0 +1,73 @@
+"""Under RLS, as the application role, the seed's queries use their indexes."""
+
+import uuid
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from supercore_core import tenant_session
+from tests.factories import make_oracle, make_solution
+
+DOCUMENTS_PER_TENANT = 3000
+
+
+@pytest.fixture(scope="module")
+def busy_tenant(owner_engine: Engine) -> tuple[uuid.UUID, uuid.UUID]:
+    """Four tenants with a few thousand documents each; returns one (solution, oracle)."""
+    with Session(owner_engine) as session, session.begin():
+        oracles = [make_oracle(session, make_solution(session)) for _ in range(4)]
+        for oracle in oracles:
+            session.execute(
+                text(
+                    "INSERT INTO documents (oracle_id, solution_id, filename, file_type, status,"
+                    " error_message)"
+                    " SELECT :o, :s, 'doc-' || n || '.txt', 'txt',"
+                    " (ARRAY['pending','processing','completed','failed'])[1 + n % 4],"
+                    " CASE WHEN n % 4 = 3 THEN 'parse error' END"
+                    " FROM generate_series(1, :n) AS n"
+                ),
+                {"o": oracle.id, "s": oracle.solution_id, "n": DOCUMENTS_PER_TENANT},
+            )
+        ids = (oracles[0].solution_id, oracles[0].id)
+    with owner_engine.connect() as conn:
+        conn.execute(text("ANALYZE documents"))
+        conn.commit()
+    return ids
+
+
+def _plan(
+    sessions: sessionmaker[Session], solution_id: uuid.UUID, query: str, **params: object
+) -> str:
+    with tenant_session(sessions, solution_id=solution_id) as session:
+        rows = session.execute(text(f"EXPLAIN (COSTS OFF) {query}"), params).scalars()
+        return "\n".join(rows)
+
+
+def test_seed_documents_query_uses_its_index_under_rls(
+    app_sessions: sessionmaker[Session], busy_tenant: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    solution_id, oracle_id = busy_tenant
+    plan = _plan(
+        app_sessions,
+        solution_id,
+        "SELECT * FROM documents WHERE oracle_id = :o AND status = 'completed'",
+        o=oracle_id,
+    )
+    assert "Index Scan on idx_documents_oracle_id" in plan, plan
+    # The policy's functions run once per query as init plans, not once per row.
+    assert "Filter: ((solution_id = (InitPlan 1).col1) OR (InitPlan 2).col1)" in plan, plan
+
+
+def test_failed_documents_use_the_partial_index(
+    app_sessions: sessionmaker[Session], busy_tenant: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    solution_id, _ = busy_tenant
+    plan = _plan(
+        app_sessions,
+        solution_id,
+        "SELECT filename, error_message FROM documents WHERE solution_id = :s"
+        " AND status = 'failed' ORDER BY updated_at DESC LIMIT 20",
+        s=solution_id,
+    )
+    assert "idx_documents_failed" in plan
