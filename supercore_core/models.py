@@ -291,7 +291,9 @@ class TemporalWorkflow(Base):
             ondelete="SET NULL (document_id)",
             name="fk_temporal_workflows_document",
         ),
-        UniqueConstraint("workflow_id", name="uq_temporal_workflows_workflow_id"),
+        UniqueConstraint(
+            "solution_id", "workflow_id", name="uq_temporal_workflows_solution_workflow"
+        ),
         {"comment": "Long-running jobs (ingestion, evaluations) and their progress."},
     )
 

@@ -116,7 +116,8 @@ def _assert_write(
     session: Session, table: str, target: Tenant, operation: str, *, allowed: bool
 ) -> None:
     column, value = target.row_key(table)
-    verb = "DELETE FROM {t}" if operation == "delete" else "UPDATE {t} SET updated_at = now()"
+    touched = "name" if table == "solutions" else "updated_at"
+    verb = "DELETE FROM {t}" if operation == "delete" else f"UPDATE {{t}} SET {touched} = {touched}"
     statement = text(verb.format(t=table) + f" WHERE {column} = :v")
     if table == "solutions" and operation == "delete":
         with pytest.raises(DBAPIError, match="permission denied"), session.begin_nested():
@@ -145,8 +146,12 @@ def _assert_move(
     session: Session, table: str, me: Tenant, target: Tenant, *, allowed: bool
 ) -> None:
     column, value = me.row_key(table)
-    tenant_column = "id" if table == "solutions" else "solution_id"
-    statement = text(f"UPDATE {table} SET {tenant_column} = :to WHERE {column} = :v")
+    if table == "solutions":  # the app role may not write solutions.id at all
+        statement = text("UPDATE solutions SET id = :to WHERE id = :v")
+        with pytest.raises(DBAPIError, match="permission denied"), session.begin_nested():
+            session.execute(statement, {"to": target.solution_id, "v": value})
+        return
+    statement = text(f"UPDATE {table} SET solution_id = :to WHERE {column} = :v")
     if allowed:
         with session.begin_nested():
             session.execute(statement, {"to": target.solution_id, "v": value})
@@ -154,6 +159,58 @@ def _assert_move(
     with pytest.raises(DBAPIError, match="row-level security"), session.begin_nested():
         session.execute(statement, {"to": target.solution_id, "v": value})
     assert _visible(session, table, me)
+
+
+@pytest.mark.parametrize("column", ["status", "settings", "slug", "id"])
+def test_a_tenant_cannot_change_its_own_status_plan_or_slug(
+    as_tenant: Any, tenants: list[Tenant], column: str
+) -> None:
+    me = tenants[0]
+    statement = text(f"UPDATE solutions SET {column} = {column} WHERE id = :id")
+    with as_tenant(me) as session, pytest.raises(DBAPIError, match="permission denied"):
+        session.execute(statement, {"id": me.solution_id})
+
+
+def test_a_tenant_can_edit_its_own_name(as_tenant: Any, tenants: list[Tenant]) -> None:
+    me = tenants[0]
+    with as_tenant(me) as session:
+        renamed = session.execute(
+            text("UPDATE solutions SET name = 'Renamed', metadata = '{}' WHERE id = :id"),
+            {"id": me.solution_id},
+        )
+        assert renamed.rowcount == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["CREATE TEMP TABLE oracles (LIKE public.oracles)", "SELECT * FROM pg_stat_statements"],
+)
+def test_no_temp_table_shadowing_and_no_statement_statistics(
+    as_tenant: Any, tenants: list[Tenant], statement: str
+) -> None:
+    denied = "permission denied|does not exist"  # no pg_stat_statements on some servers
+    with as_tenant(tenants[0]) as session, pytest.raises(DBAPIError, match=denied):
+        session.execute(text(statement))
+
+
+def test_workflow_ids_cannot_be_squatted_across_tenants(
+    as_tenant: Any, admin_sessions: sessionmaker[Session], tenants: list[Tenant]
+) -> None:
+    theirs = tenants[1].workflow_id
+    create = text(
+        "SELECT create_workflow_tracking(:w, 'Ingest', '{}'::jsonb, current_solution_id())"
+    )
+    with as_tenant(tenants[0]) as session:
+        session.execute(create, {"w": theirs})  # the same id in another tenant is no conflict
+        session.execute(text("SELECT update_workflow_progress(:w, 'parse', 1, 4)"), {"w": theirs})
+    create_for = text("SELECT create_workflow_tracking('shared-id', 'Ingest', '{}'::jsonb, :s)")
+    with admin_session(admin_sessions) as session:
+        savepoint = session.begin_nested()
+        for tenant in tenants[:2]:
+            session.execute(create_for, {"s": tenant.solution_id})
+        with pytest.raises(DBAPIError, match="exists in several solutions"), session.begin_nested():
+            session.execute(text("SELECT complete_workflow('shared-id', '{}'::jsonb)"))
+        savepoint.rollback()
 
 
 @pytest.mark.parametrize("table", TABLES)

@@ -33,7 +33,9 @@ CREATE TABLE temporal_workflows (
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT pk_temporal_workflows PRIMARY KEY (id),
-    CONSTRAINT uq_temporal_workflows_workflow_id UNIQUE (workflow_id),
+    -- Unique per tenant: a global key would let one tenant probe for, or squat on, another
+    -- tenant's (often guessable) workflow ids.
+    CONSTRAINT uq_temporal_workflows_solution_workflow UNIQUE (solution_id, workflow_id),
     CONSTRAINT fk_temporal_workflows_solution FOREIGN KEY (solution_id)
         REFERENCES solutions (id) ON DELETE CASCADE,
     CONSTRAINT fk_temporal_workflows_oracle FOREIGN KEY (oracle_id, solution_id)
@@ -55,7 +57,9 @@ CREATE TABLE temporal_workflows (
 );
 COMMENT ON TABLE temporal_workflows IS 'Long-running jobs (ingestion, evaluations) and their progress.';
 COMMENT ON INDEX pk_temporal_workflows IS 'Workflow by id.';
-COMMENT ON INDEX uq_temporal_workflows_workflow_id IS 'update_workflow_progress / complete_workflow by workflow id.';
+COMMENT ON INDEX uq_temporal_workflows_solution_workflow IS 'One workflow id per tenant; create_workflow_tracking conflicts.';
+CREATE INDEX idx_temporal_workflows_workflow_id ON temporal_workflows (workflow_id);
+COMMENT ON INDEX idx_temporal_workflows_workflow_id IS 'update_workflow_progress / complete_workflow by workflow id under RLS.';
 
 CREATE INDEX idx_temporal_workflows_solution_status ON temporal_workflows (solution_id, status);
 COMMENT ON INDEX idx_temporal_workflows_solution_status IS 'Workflows of a tenant by status.';
@@ -104,16 +108,23 @@ BEGIN
     RETURN v_id;
 END $$;
 
--- Finds the caller's own running workflow (RLS filters other tenants' rows out).
+-- Locks the caller's own running workflow (RLS filters other tenants' rows out).
 CREATE FUNCTION workflow_for_update(p_workflow_id text) RETURNS temporal_workflows
 LANGUAGE plpgsql AS $$
 DECLARE
     v_row temporal_workflows;
 BEGIN
-    SELECT * INTO v_row FROM temporal_workflows WHERE workflow_id = p_workflow_id FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'workflow % not found', p_workflow_id USING ERRCODE = 'no_data_found';
-    END IF;
+    BEGIN
+        SELECT * INTO STRICT v_row FROM temporal_workflows
+        WHERE workflow_id = p_workflow_id FOR UPDATE;
+    EXCEPTION
+        WHEN no_data_found THEN
+            RAISE EXCEPTION 'workflow % not found', p_workflow_id USING ERRCODE = 'no_data_found';
+        WHEN too_many_rows THEN
+            RAISE EXCEPTION 'workflow id % exists in several solutions', p_workflow_id
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'set the solution context with set_current_solution() first';
+    END;
     PERFORM assert_solution_access(v_row.solution_id);
     IF v_row.status NOT IN ('pending', 'running') THEN
         RAISE EXCEPTION 'workflow % is already %', p_workflow_id, v_row.status
@@ -126,8 +137,9 @@ CREATE FUNCTION update_workflow_progress(
     p_workflow_id text, p_current_step text, p_steps_completed integer, p_total_steps integer
 ) RETURNS void
 LANGUAGE plpgsql AS $$
+DECLARE
+    v_id uuid := (workflow_for_update(p_workflow_id)).id;
 BEGIN
-    PERFORM workflow_for_update(p_workflow_id);
     IF p_total_steps IS NULL OR p_total_steps <= 0 OR p_steps_completed IS NULL
        OR p_steps_completed < 0 OR p_steps_completed > p_total_steps THEN
         RAISE EXCEPTION 'invalid progress %/% for workflow %',
@@ -140,13 +152,14 @@ BEGIN
         total_steps = p_total_steps,
         progress_percent = round(100.0 * p_steps_completed / p_total_steps, 2),
         status = 'running'
-    WHERE workflow_id = p_workflow_id;
+    WHERE id = v_id;
 END $$;
 
 CREATE FUNCTION complete_workflow(p_workflow_id text, p_output_data jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
+DECLARE
+    v_id uuid := (workflow_for_update(p_workflow_id)).id;
 BEGIN
-    PERFORM workflow_for_update(p_workflow_id);
     UPDATE temporal_workflows
     SET status = 'completed',
         output_data = COALESCE(p_output_data, '{}'::jsonb),
@@ -154,20 +167,21 @@ BEGIN
         progress_percent = 100,
         current_step = 'completed',
         completed_at = now()
-    WHERE workflow_id = p_workflow_id;
+    WHERE id = v_id;
 END $$;
 
 CREATE FUNCTION fail_workflow(p_workflow_id text, p_error_message text) RETURNS void
 LANGUAGE plpgsql AS $$
+DECLARE
+    v_id uuid := (workflow_for_update(p_workflow_id)).id;
 BEGIN
-    PERFORM workflow_for_update(p_workflow_id);
     IF p_error_message IS NULL OR btrim(p_error_message) = '' THEN
         RAISE EXCEPTION 'fail_workflow: an error message is required'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     UPDATE temporal_workflows
     SET status = 'failed', error_message = p_error_message, completed_at = now()
-    WHERE workflow_id = p_workflow_id;
+    WHERE id = v_id;
 END $$;
 """
 

@@ -52,13 +52,43 @@ CREATE POLICY tenant_isolation ON {table} AS PERMISSIVE FOR ALL TO PUBLIC
 """
 
 
+TRIGGER_FUNCTIONS = ("update_updated_at_column()", "messages_update_conversation_counters()")
+
+# Hardening found by an attacker review: temp tables in pg_temp shadow public tables
+# (for the helpers and for the next tenant on a pooled connection), and
+# pg_stat_statements shows every tenant's statements to anyone.
+HARDEN = """
+DO $$
+BEGIN
+    EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements') THEN
+        REVOKE ALL ON pg_stat_statements, pg_stat_statements_info FROM PUBLIC;
+        GRANT SELECT ON pg_stat_statements, pg_stat_statements_info TO pg_read_all_stats;
+        GRANT pg_read_all_stats TO supercore_admin;
+    END IF;
+END $$;
+"""
+UNHARDEN = """
+DO $$
+BEGIN
+    EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO PUBLIC', current_database());
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements') THEN
+        GRANT SELECT ON pg_stat_statements, pg_stat_statements_info TO PUBLIC;
+    END IF;
+END $$;
+"""
+
+
 def upgrade() -> None:
     op.execute(_policy("solutions", "id"))
     for table in TENANT_TABLES:
         op.execute(_policy(table, "solution_id"))
     op.execute("GRANT USAGE ON SCHEMA public TO supercore_app, supercore_admin")
-    # A tenant may read and update its own solution row; creating and deleting tenants is admin work.
-    op.execute("GRANT SELECT, UPDATE ON solutions TO supercore_app")
+    # A tenant may read its solution row and edit its descriptive columns; status, slug and
+    # settings (plan, limits), creating and deleting tenants are admin work.
+    op.execute(
+        "GRANT SELECT, UPDATE (name, description, industry, metadata) ON solutions TO supercore_app"
+    )
     op.execute(
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(TENANT_TABLES)} TO supercore_app"
     )
@@ -66,9 +96,15 @@ def upgrade() -> None:
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(ALL_TABLES)} TO supercore_admin"
     )
     op.execute(f"GRANT EXECUTE ON FUNCTION {', '.join(HELPERS)} TO supercore_app, supercore_admin")
+    for function in (*HELPERS, *TRIGGER_FUNCTIONS):
+        op.execute(f"ALTER FUNCTION {function} SET search_path = pg_catalog, public, pg_temp")
+    op.execute(HARDEN)
 
 
 def downgrade() -> None:
+    op.execute(UNHARDEN)
+    for function in (*HELPERS, *TRIGGER_FUNCTIONS):
+        op.execute(f"ALTER FUNCTION {function} RESET search_path")
     op.execute(
         f"REVOKE EXECUTE ON FUNCTION {', '.join(HELPERS)} FROM supercore_app, supercore_admin"
     )

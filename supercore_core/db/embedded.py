@@ -19,6 +19,8 @@ from supercore_core.errors import EmbeddedServerError
 
 REQUIRED_SETTINGS: dict[str, str] = {
     "shared_preload_libraries": "pg_stat_statements",
+    # Utility statements keep their literals in pg_stat_statements: don't record them.
+    "pg_stat_statements.track_utility": "off",
     "unix_socket_permissions": "0700",
     "listen_addresses": "",
 }
@@ -116,7 +118,7 @@ def _apply_required_settings(admin_url: str) -> bool:
     changed = False
     with psycopg.connect(admin_url, autocommit=True) as conn:
         for name, wanted in REQUIRED_SETTINGS.items():
-            row = conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))).fetchone()
+            row = conn.execute("SELECT current_setting(%s, true)", (name,)).fetchone()
             if row is not None and row[0] == wanted:
                 continue
             conn.execute(

@@ -70,7 +70,7 @@ def _set_local_role(session: Session, role: str) -> None:
 
 
 def install_pool_reset(engine: Engine) -> None:
-    """Clear role and custom settings whenever a connection goes back to the pool."""
+    """Clear role, settings and temp objects whenever a connection goes back to the pool."""
     event.listen(engine, "reset", _reset_connection)
 
 
@@ -81,4 +81,5 @@ def _reset_connection(dbapi_connection: Any, _record: Any, reset_state: Any) -> 
     with dbapi_connection.cursor() as cursor:
         cursor.execute("RESET ALL")
         cursor.execute("RESET ROLE")
+        cursor.execute("DISCARD TEMP")
     dbapi_connection.commit()
