@@ -38,7 +38,7 @@ lint: install
 
 # alembic check needs a database at head: the test suite's throwaway server provides one.
 check: lint
-	$(BIN)/pytest -q -p no:randomly tests/test_migrations.py -k models_match_migrations
+	$(BIN)/pytest -q tests/test_migrations.py -k models_match_migrations
 
 test: lint
 	$(BIN)/pytest
