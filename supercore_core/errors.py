@@ -30,3 +30,27 @@ class EmbeddedServerError(UserError):
 
 class TenantContextError(UserError):
     """A tenant-scoped operation was attempted without a valid tenant."""
+
+
+class NotFoundError(UserError):
+    """A tenant, oracle, document or other named thing does not exist (or is not visible)."""
+
+
+class DocumentError(UserError):
+    """A document cannot be ingested; the document is marked failed with this message."""
+
+
+class UnsupportedFileError(DocumentError):
+    """The file type is not one we can parse."""
+
+
+class CorruptFileError(DocumentError):
+    """The file could not be parsed (damaged, encrypted, wrong content for its extension)."""
+
+
+class EmptyDocumentError(DocumentError):
+    """The file parsed but contains no text."""
+
+
+class OversizedFileError(DocumentError):
+    """The file is larger than the configured ingestion limit."""
