@@ -318,6 +318,25 @@ class TemporalWorkflow(Base):
     updated_at: Mapped[datetime] = _updated()
 
 
+class EmbeddingCacheEntry(Base):
+    """A cached embedding of one chunk text for one model, per tenant."""
+
+    __tablename__ = "embedding_cache"
+    __table_args__ = (
+        _tenant_fks("embedding_cache", oracle=False)[0],
+        {
+            "comment": "Embeddings by (tenant, model, sha256 of chunk text), "
+            "reused across oracles and re-runs."
+        },
+    )
+
+    solution_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    model: Mapped[str] = mapped_column(Text, primary_key=True)
+    content_hash: Mapped[str] = mapped_column(Text, primary_key=True)
+    embedding: Mapped[Any] = mapped_column(Vector())
+    created_at: Mapped[datetime] = _created()
+
+
 ALL_MODELS: tuple[type[Base], ...] = (
     Solution,
     Oracle,
@@ -326,4 +345,5 @@ ALL_MODELS: tuple[type[Base], ...] = (
     Conversation,
     Message,
     TemporalWorkflow,
+    EmbeddingCacheEntry,
 )

@@ -78,6 +78,17 @@ def test_session_level_context_does_not_survive_checkin(
     assert visible == 0
 
 
+def test_temp_tables_do_not_survive_checkin(
+    one_connection_engine: Engine, tenant_ids: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    sessions = make_sessions(one_connection_engine)
+    with tenant_session(sessions, solution_id=tenant_ids[0]) as session:
+        session.execute(text("CREATE TEMP TABLE oracles (LIKE public.oracles)"))
+    with tenant_session(sessions, solution_id=tenant_ids[1]) as session:
+        shadow = session.execute(text("SELECT to_regclass('pg_temp.oracles')")).scalar_one()
+    assert shadow is None
+
+
 def test_admin_mode_does_not_survive_the_transaction(
     admin_sessions: sessionmaker[Session], tenant_ids: tuple[uuid.UUID, uuid.UUID]
 ) -> None:

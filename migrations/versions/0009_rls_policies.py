@@ -61,6 +61,9 @@ HARDEN = """
 DO $$
 BEGIN
     EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
+    -- Bulk loads stage rows in a temp table (COPY cannot write to an RLS table). Pooled
+    -- connections run DISCARD TEMP on check-in, and the helpers pin their search_path.
+    EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO supercore_app', current_database());
     IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements') THEN
         REVOKE ALL ON pg_stat_statements, pg_stat_statements_info FROM PUBLIC;
         GRANT SELECT ON pg_stat_statements, pg_stat_statements_info TO pg_read_all_stats;
@@ -71,6 +74,7 @@ END $$;
 UNHARDEN = """
 DO $$
 BEGIN
+    EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM supercore_app', current_database());
     EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO PUBLIC', current_database());
     IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements') THEN
         GRANT SELECT ON pg_stat_statements, pg_stat_statements_info TO PUBLIC;
