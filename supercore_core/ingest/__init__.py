@@ -1,0 +1,1 @@
+"""Document ingestion: parse uploaded files into blocks and chunk them for embedding."""

@@ -1,0 +1,248 @@
+"""Ingestion: files to parsed blocks to chunks to vectors, tracked as workflows.
+
+Unlike other domain functions, ingestion takes the session factory: each document's
+progress is committed as it happens (so another connection can watch the workflow row),
+and each document's chunks are replaced in one transaction of their own.
+"""
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from uuid import UUID
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from supercore_core.catalog import oracle_by_id
+from supercore_core.db.sessions import tenant_session
+from supercore_core.embedding import Embedder
+from supercore_core.errors import DocumentError
+from supercore_core.ingest.chunking import Chunk, ChunkingConfig, chunk_blocks
+from supercore_core.ingest.parsers import parse_bytes
+from supercore_core.ingest.store import (
+    ChunkRow,
+    cached_embeddings,
+    content_hash,
+    copy_chunks,
+    remember_embeddings,
+)
+from supercore_core.models import Document
+
+STEPS = ("parse", "chunk", "embed", "store")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """Bytes to ingest under a file name (the document's identity within the oracle)."""
+
+    filename: str
+    data: bytes
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """What happened to one source."""
+
+    filename: str
+    status: Literal["completed", "unchanged", "failed"]
+    document_id: UUID | None = None
+    chunks: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class _Job:
+    solution_id: UUID
+    oracle_id: UUID
+    document_id: UUID
+    workflow_id: str
+    source: SourceFile
+
+
+def ingest(
+    sessions: sessionmaker[Session],
+    *,
+    solution_id: UUID,
+    oracle_id: UUID,
+    sources: Iterable[SourceFile],
+    embedder: Embedder,
+    chunking: ChunkingConfig | None = None,
+    on_done: Callable[[IngestOutcome], None] | None = None,
+) -> list[IngestOutcome]:
+    """Ingest ``sources`` into the oracle; returns one outcome per source, in order.
+
+    The same bytes twice are a no-op; changed bytes under a known file name replace that
+    document's chunks atomically; a bad file ends ``failed`` with its reason and nothing
+    else changes.
+    """
+    with tenant_session(sessions, solution_id=solution_id) as session:
+        config = chunking or _oracle_chunking(session, oracle_id)
+    outcomes = []
+    for source in sources:
+        outcome = _ingest_one(sessions, solution_id, oracle_id, source, embedder, config)
+        outcomes.append(outcome)
+        if on_done is not None:
+            on_done(outcome)
+    return outcomes
+
+
+def _oracle_chunking(session: Session, oracle_id: UUID) -> ChunkingConfig:
+    settings = oracle_by_id(session, oracle_id).retrieval_config
+    return ChunkingConfig(
+        chunk_tokens=int(settings.get("chunk_tokens", ChunkingConfig.chunk_tokens)),
+        overlap_tokens=int(settings.get("overlap_tokens", ChunkingConfig.overlap_tokens)),
+    )
+
+
+def _ingest_one(
+    sessions: sessionmaker[Session],
+    solution_id: UUID,
+    oracle_id: UUID,
+    source: SourceFile,
+    embedder: Embedder,
+    config: ChunkingConfig,
+) -> IngestOutcome:
+    digest = hashlib.sha256(source.data).hexdigest()
+    job = _register(sessions, solution_id, oracle_id, source, digest)
+    if job is None:
+        return IngestOutcome(source.filename, "unchanged")
+    try:
+        chunks = _prepare(sessions, job, embedder, config)
+        vectors = _embed(sessions, job, embedder, [c.text for c in chunks])
+        _store(sessions, job, chunks, vectors, embedder.model_name)
+    except DocumentError as exc:
+        _fail(sessions, job, str(exc))
+        return IngestOutcome(source.filename, "failed", job.document_id, error=str(exc))
+    except Exception as exc:  # a bug: record it on the document, keep the traceback
+        _fail(sessions, job, f"internal error: {type(exc).__name__}: {exc}")
+        raise
+    return IngestOutcome(source.filename, "completed", job.document_id, chunks=len(chunks))
+
+
+def _register(
+    sessions: sessionmaker[Session],
+    solution_id: UUID,
+    oracle_id: UUID,
+    source: SourceFile,
+    digest: str,
+) -> _Job | None:
+    """Create or reuse the document row and start its workflow; None when unchanged."""
+    with tenant_session(sessions, solution_id=solution_id) as session:
+        oracle_by_id(session, oracle_id)
+        same = select(Document).where(Document.oracle_id == oracle_id)
+        done = session.scalars(
+            same.where(Document.content_hash == digest, Document.status == "completed")
+        ).first()
+        if done is not None:
+            return None
+        document = session.scalars(same.where(Document.filename == source.filename)).first()
+        if document is None:
+            document = Document(
+                oracle_id=oracle_id, solution_id=solution_id, filename=source.filename
+            )
+            session.add(document)
+        document.file_type = source.filename.rsplit(".", 1)[-1].lower()[:16] or "unknown"
+        document.file_size_bytes = len(source.data)
+        document.content_hash = digest
+        document.status = "processing"
+        document.error_message = None
+        document.metadata_ = {**(document.metadata_ or {}), **source.metadata}
+        session.flush()
+        workflow_id = f"ingest-{document.id}-{uuid.uuid4().hex[:8]}"
+        session.execute(
+            text(
+                "SELECT create_workflow_tracking("
+                ":w, 'IngestDocument', CAST(:i AS jsonb), :s, :o, :d)"
+            ),
+            {
+                "w": workflow_id,
+                "i": json.dumps({"filename": source.filename}),
+                "s": solution_id,
+                "o": oracle_id,
+                "d": document.id,
+            },
+        )
+        return _Job(solution_id, oracle_id, document.id, workflow_id, source)
+
+
+def _progress(sessions: sessionmaker[Session], job: _Job, step: str) -> None:
+    with tenant_session(sessions, solution_id=job.solution_id) as session:
+        session.execute(
+            text("SELECT update_workflow_progress(:w, :step, :n, :total)"),
+            {"w": job.workflow_id, "step": step, "n": STEPS.index(step) + 1, "total": len(STEPS)},
+        )
+
+
+def _prepare(
+    sessions: sessionmaker[Session], job: _Job, embedder: Embedder, config: ChunkingConfig
+) -> list[Chunk]:
+    parsed = parse_bytes(job.source.data, job.source.filename)
+    _progress(sessions, job, "parse")
+    chunks = chunk_blocks(parsed.blocks, embedder, config)
+    _progress(sessions, job, "chunk")
+    return chunks
+
+
+def _embed(
+    sessions: sessionmaker[Session], job: _Job, embedder: Embedder, texts: list[str]
+) -> list[list[float]]:
+    hashes = [content_hash(t) for t in texts]
+    with tenant_session(sessions, solution_id=job.solution_id) as session:
+        known = cached_embeddings(
+            session, solution_id=job.solution_id, model=embedder.model_name, hashes=hashes
+        )
+    missing = sorted({h: t for h, t in zip(hashes, texts, strict=True) if h not in known}.items())
+    fresh = dict(zip([h for h, _ in missing], embedder.embed([t for _, t in missing]), strict=True))
+    with tenant_session(sessions, solution_id=job.solution_id) as session:
+        remember_embeddings(
+            session, solution_id=job.solution_id, model=embedder.model_name, vectors=fresh
+        )
+    _progress(sessions, job, "embed")
+    return [known.get(h) or fresh[h] for h in hashes]
+
+
+def _store(
+    sessions: sessionmaker[Session],
+    job: _Job,
+    chunks: list[Chunk],
+    vectors: list[list[float]],
+    model: str,
+) -> None:
+    """Replace the document's chunks, mark it completed and finish the workflow: one transaction."""
+    ids = (job.document_id, job.oracle_id, job.solution_id)
+    rows = (
+        ChunkRow(*ids, c.index, c.text, v, model, c.token_count, c.metadata)
+        for c, v in zip(chunks, vectors, strict=True)
+    )
+    with tenant_session(sessions, solution_id=job.solution_id) as session:
+        session.execute(
+            text("DELETE FROM document_chunks WHERE document_id = :d"), {"d": job.document_id}
+        )
+        count = copy_chunks(session, rows)
+        session.execute(
+            text(
+                "UPDATE documents SET status = 'completed', chunk_count = :n, processed_at = now(),"
+                " error_message = NULL WHERE id = :d"
+            ),
+            {"n": count, "d": job.document_id},
+        )
+        session.execute(
+            text("SELECT update_workflow_progress(:w, 'store', 4, 4)"), {"w": job.workflow_id}
+        )
+        session.execute(
+            text("SELECT complete_workflow(:w, CAST(:o AS jsonb))"),
+            {"w": job.workflow_id, "o": json.dumps({"chunks_created": count})},
+        )
+
+
+def _fail(sessions: sessionmaker[Session], job: _Job, reason: str) -> None:
+    with tenant_session(sessions, solution_id=job.solution_id) as session:
+        session.execute(
+            text("UPDATE documents SET status = 'failed', error_message = :r WHERE id = :d"),
+            {"r": reason, "d": job.document_id},
+        )
+        session.execute(text("SELECT fail_workflow(:w, :r)"), {"w": job.workflow_id, "r": reason})

@@ -1,0 +1,196 @@
+"""Dense, lexical and hybrid (reciprocal rank fusion) search over an oracle's chunks.
+
+Runs in the caller's tenant transaction. Dense search is exact over the oracle's rows when
+the oracle is small (a B-tree pre-filter, then a sort), and uses the HNSW index with
+pgvector's iterative scans otherwise, so the tenant/oracle filter after the index scan
+cannot under-return.
+"""
+
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+from uuid import UUID
+
+import numpy as np
+from pgvector.psycopg import register_vector
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from supercore_core.catalog import oracle_by_id
+from supercore_core.embedding import Embedder
+
+Mode = Literal["dense", "lexical", "hybrid"]
+MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Retrieval settings; an oracle's ``retrieval_config`` overrides these defaults."""
+
+    mode: Mode = "hybrid"
+    k: int = 8
+    candidates: int = 100
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    exact_below_chunks: int = 20_000
+    ef_search: int = 100
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {self.mode!r}: use dense, lexical or hybrid")
+        if self.k < 1 or self.candidates < 1 or self.rrf_k < 0:
+            raise ValueError("k and candidates must be at least 1 and rrf_k at least 0")
+
+    @classmethod
+    def from_oracle(cls, settings: dict[str, Any], **overrides: Any) -> "RetrievalConfig":
+        """Defaults, then the oracle's settings, then non-None call overrides."""
+        known = {k: v for k, v in settings.items() if k in cls.__dataclass_fields__}
+        chosen = {k: v for k, v in overrides.items() if v is not None}
+        return cls(**(known | chosen))
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk."""
+
+    chunk_id: UUID
+    document_id: UUID
+    filename: str
+    chunk_index: int
+    content: str
+    score: float
+    rank: int
+    retrievers: tuple[str, ...]
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """Hits for one query, best first."""
+
+    query: str
+    mode: Mode
+    hits: tuple[Hit, ...]
+    exact: bool
+
+    def to_frame(self) -> Any:
+        """The hits as a pandas DataFrame (one row per hit)."""
+        import pandas as pd
+
+        rows = [
+            {
+                "rank": h.rank,
+                "score": h.score,
+                "filename": h.filename,
+                "chunk_index": h.chunk_index,
+                "retrievers": "+".join(h.retrievers),
+                "content": h.content,
+                "chunk_id": h.chunk_id,
+                "document_id": h.document_id,
+            }
+            for h in self.hits
+        ]
+        return pd.DataFrame(rows)
+
+
+_SELECT = (
+    "SELECT c.id, c.document_id, d.filename, c.chunk_index, c.content, {score} AS score,"
+    " c.metadata FROM {source} JOIN documents d ON d.id = c.document_id"
+)
+_DENSE_EXACT = (
+    "WITH c AS MATERIALIZED (SELECT * FROM document_chunks"
+    " WHERE oracle_id = :o AND embedding IS NOT NULL) "
+    + _SELECT.format(score="1 - (c.embedding <=> :q)", source="c")
+    + " ORDER BY c.embedding <=> :q LIMIT :n"
+)
+_DENSE_HNSW = (
+    "WITH c AS (SELECT * FROM document_chunks WHERE oracle_id = :o"
+    " ORDER BY embedding <=> :q LIMIT :n) "
+    + _SELECT.format(score="1 - (c.embedding <=> :q)", source="c")
+    + " ORDER BY c.embedding <=> :q"
+)
+# Questions rarely contain every term: OR the stemmed terms, rank by cover density.
+_LEXICAL = (
+    "WITH q AS (SELECT replace(plainto_tsquery('english', :text)::text, '&', '|')::tsquery AS q) "
+    + _SELECT.format(score="ts_rank_cd(c.content_tsv, q.q)", source="q, document_chunks c")
+    + " WHERE c.oracle_id = :o AND c.content_tsv @@ q.q ORDER BY score DESC LIMIT :n"
+)
+
+
+def search(
+    session: Session,
+    *,
+    oracle_id: UUID,
+    query: str,
+    embedder: Embedder,
+    mode: Mode | None = None,
+    k: int | None = None,
+    config: RetrievalConfig | None = None,
+) -> SearchResults:
+    """Search the oracle's chunks; settings come from the oracle unless given here."""
+    oracle = oracle_by_id(session, oracle_id)
+    base = config or RetrievalConfig.from_oracle(oracle.retrieval_config)
+    cfg = replace(base, mode=mode or base.mode, k=k or base.k)
+    if not query.strip():
+        return SearchResults(query, cfg.mode, (), exact=True)
+    exact = _chunk_count(session, oracle_id) < cfg.exact_below_chunks
+    pool = max(cfg.candidates, cfg.k)
+    ranked: dict[str, list[tuple[Any, ...]]] = {}
+    if cfg.mode in ("dense", "hybrid"):
+        vector = embedder.embed([query])[0]
+        ranked["dense"] = _dense(session, oracle_id, vector, pool, exact, cfg.ef_search)
+    if cfg.mode in ("lexical", "hybrid"):
+        ranked["lexical"] = _lexical(session, oracle_id, query, pool)
+    hits = _fuse(ranked, cfg) if cfg.mode == "hybrid" else _single(ranked[cfg.mode], cfg)
+    return SearchResults(query, cfg.mode, tuple(hits), exact)
+
+
+def _chunk_count(session: Session, oracle_id: UUID) -> int:
+    count = session.execute(
+        text("SELECT COALESCE(sum(chunk_count), 0) FROM documents WHERE oracle_id = :o"),
+        {"o": oracle_id},
+    ).scalar_one()
+    return int(count)
+
+
+def _dense(
+    session: Session, oracle_id: UUID, vector: list[float], n: int, exact: bool, ef_search: int
+) -> list[tuple[Any, ...]]:
+    register_vector(session.connection().connection.driver_connection)  # type: ignore[arg-type]
+    if not exact:
+        session.execute(text(f"SET LOCAL hnsw.ef_search = {int(ef_search)}"))
+        session.execute(text("SET LOCAL hnsw.iterative_scan = strict_order"))
+    query = _DENSE_EXACT if exact else _DENSE_HNSW
+    params = {"o": oracle_id, "q": np.asarray(vector, np.float32), "n": n}
+    return [tuple(row) for row in session.execute(text(query), params)]
+
+
+def _lexical(session: Session, oracle_id: UUID, query: str, n: int) -> list[tuple[Any, ...]]:
+    rows = session.execute(text(_LEXICAL), {"o": oracle_id, "text": query, "n": n})
+    return [tuple(row) for row in rows]
+
+
+def _hit(row: tuple[Any, ...], score: float, rank: int, retrievers: tuple[str, ...]) -> Hit:
+    chunk_id, document_id, filename, chunk_index, content, _, metadata = row
+    return Hit(
+        chunk_id, document_id, filename, chunk_index, content, score, rank, retrievers, metadata
+    )
+
+
+def _single(rows: list[tuple[Any, ...]], cfg: RetrievalConfig) -> list[Hit]:
+    return [_hit(r, float(r[5]), i + 1, (cfg.mode,)) for i, r in enumerate(rows[: cfg.k])]
+
+
+def _fuse(ranked: dict[str, list[tuple[Any, ...]]], cfg: RetrievalConfig) -> list[Hit]:
+    """Reciprocal rank fusion: score = sum of weight / (rrf_k + rank) over the retrievers."""
+    weights = {"dense": cfg.dense_weight, "lexical": cfg.lexical_weight}
+    scores: dict[Any, float] = {}
+    found: dict[Any, tuple[tuple[Any, ...], list[str]]] = {}
+    for name, rows in ranked.items():
+        for rank, row in enumerate(rows, start=1):
+            scores[row[0]] = scores.get(row[0], 0.0) + weights[name] / (cfg.rrf_k + rank)
+            found.setdefault(row[0], (row, []))[1].append(name)
+    best = sorted(scores, key=lambda cid: scores[cid], reverse=True)[: cfg.k]
+    return [
+        _hit(found[cid][0], scores[cid], i + 1, tuple(found[cid][1])) for i, cid in enumerate(best)
+    ]
