@@ -1,36 +1,23 @@
-"""Thin typer CLI over the library: ``supercore db ...``."""
+"""Thin typer CLI over the library: ``supercore db|tenant|ingest|search|eval ...``."""
 
-import functools
-from collections.abc import Callable
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
 
+from supercore_core import cli_rag
+from supercore_core.cli_support import user_errors
 from supercore_core.config import Settings
 from supercore_core.db import embedded, migrate
 from supercore_core.db.engine import check_connection, libpq_url, make_engine
-from supercore_core.errors import ConfigurationError, UserError
-
-P = ParamSpec("P")
-R = TypeVar("R")
+from supercore_core.errors import ConfigurationError
 
 app = typer.Typer(no_args_is_help=True, help="SuperCore Workbench command line.")
 db_app = typer.Typer(no_args_is_help=True, help="The database: embedded server and migrations.")
 app.add_typer(db_app, name="db")
-
-
-def user_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Print a ``UserError`` as one line on stderr and exit 1; bugs keep their traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except UserError as exc:
-            typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-            raise typer.Exit(1) from exc
-
-    return wrapper
+app.add_typer(cli_rag.tenant_app, name="tenant")
+app.add_typer(cli_rag.eval_app, name="eval")
+app.command("ingest")(user_errors(cli_rag.ingest_command))
+app.command("search")(user_errors(cli_rag.search_command))
 
 
 def _embedded_only(settings: Settings, action: str) -> None:

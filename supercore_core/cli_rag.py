@@ -1,0 +1,146 @@
+"""CLI commands for tenants, ingestion, search and retrieval evaluation."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from tqdm import tqdm
+
+from supercore_core.catalog import create_oracle, create_solution
+from supercore_core.cli_support import cli_sessions, resolve, user_errors
+from supercore_core.db.sessions import admin_session, tenant_session
+from supercore_core.embedding import MiniLMEmbedder
+from supercore_core.errors import UserError
+from supercore_core.evaluation import beir
+from supercore_core.ingest.parsers import SUPPORTED_TYPES
+from supercore_core.ingest.pipeline import SourceFile, ingest
+from supercore_core.retrieval import MODES, Mode, search
+
+TenantOpt = Annotated[str, typer.Option("--tenant", help="tenant slug")]
+OracleOpt = Annotated[str, typer.Option("--oracle", help="oracle name")]
+ModeOpt = Annotated[str | None, typer.Option("--mode", help="dense, lexical or hybrid")]
+
+tenant_app = typer.Typer(no_args_is_help=True, help="Tenants and their oracles.")
+eval_app = typer.Typer(no_args_is_help=True, help="Evaluations.")
+
+
+def _mode(value: str | None) -> Mode | None:
+    if value is None:
+        return None
+    for mode in MODES:
+        if value == mode:
+            return mode
+    raise UserError(f"unknown mode {value!r}: use dense, lexical or hybrid")
+
+
+@tenant_app.command("create")
+@user_errors
+def tenant_create(slug: str, name: str) -> None:
+    """Create a tenant (with its RAG global oracle)."""
+    with cli_sessions() as sessions, admin_session(sessions) as session:
+        solution = create_solution(session, slug=slug, name=name)
+        typer.echo(f"tenant {slug} created: {solution.id}")
+
+
+@tenant_app.command("add-oracle")
+@user_errors
+def tenant_add_oracle(name: str, tenant: TenantOpt) -> None:
+    """Create a domain oracle in a tenant."""
+    with cli_sessions() as sessions:
+        solution_id, _ = resolve(sessions, tenant, None)
+        with tenant_session(sessions, solution_id=solution_id) as session:
+            oracle = create_oracle(session, solution_id=solution_id, oracle_name=name)
+            typer.echo(f"oracle {name} created in {tenant}: {oracle.id}")
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(
+                p for p in path.rglob("*") if p.suffix.lstrip(".").lower() in SUPPORTED_TYPES
+            )
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise UserError(f"no such file or folder: {path}")
+    return found
+
+
+def ingest_command(
+    paths: Annotated[list[Path], typer.Argument(help="files or folders")],
+    tenant: TenantOpt,
+    oracle: OracleOpt,
+) -> None:
+    """Ingest files into an oracle; exits 1 if any file failed."""
+    files = _files(paths)
+    with cli_sessions() as sessions:
+        solution_id, oracle_id = resolve(sessions, tenant, oracle)
+        assert oracle_id is not None
+        with tqdm(total=len(files), unit="doc", desc="ingest") as bar:
+            outcomes = ingest(
+                sessions,
+                solution_id=solution_id,
+                oracle_id=oracle_id,
+                sources=(SourceFile(f.name, f.read_bytes()) for f in files),
+                embedder=MiniLMEmbedder(),
+                on_done=lambda _: bar.update(),
+            )
+    for outcome in outcomes:
+        detail = outcome.error or f"{outcome.chunks} chunks"
+        typer.echo(f"{outcome.status:<9} {outcome.filename}: {detail}")
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        raise UserError(f"{len(failed)} of {len(outcomes)} files failed (reasons above)")
+
+
+def search_command(
+    query: str,
+    tenant: TenantOpt,
+    oracle: OracleOpt,
+    mode: ModeOpt = None,
+    k: Annotated[int | None, typer.Option("-k", help="number of hits")] = None,
+) -> None:
+    """Search an oracle and print the hits."""
+    with cli_sessions() as sessions:
+        solution_id, oracle_id = resolve(sessions, tenant, oracle)
+        assert oracle_id is not None
+        with tenant_session(sessions, solution_id=solution_id) as session:
+            results = search(
+                session, oracle_id=oracle_id, query=query, embedder=MiniLMEmbedder(),
+                mode=_mode(mode), k=k,
+            )  # fmt: skip
+    for hit in results.hits:
+        snippet = " ".join(hit.content.split())[:100]
+        typer.echo(f"{hit.rank:>3}  {hit.score:.4f}  {hit.filename}#{hit.chunk_index}  {snippet}")
+    if not results.hits:
+        typer.echo("no hits")
+
+
+@eval_app.command("retrieval")
+@user_errors
+def eval_retrieval(
+    dataset_dir: Path,
+    mode: Annotated[str, typer.Option("--mode")] = "hybrid",
+    k: Annotated[int, typer.Option("-k")] = 100,
+    run_out: Annotated[Path | None, typer.Option("--run-out", help="TREC run file")] = None,
+) -> None:
+    """Load a BEIR folder into its own tenant, run every query, print nDCG@10, R@100, MRR@10."""
+    dataset = beir.load_dataset(dataset_dir)
+    checked = _mode(mode)
+    assert checked is not None
+    embedder = MiniLMEmbedder()
+    with cli_sessions() as sessions:
+        with tqdm(total=dataset.corpus_size(), unit="doc", desc="load corpus") as bar:
+            solution_id, oracle_id = beir.load_corpus(
+                sessions, dataset, embedder, on_done=lambda _: bar.update()
+            )
+        with tqdm(total=len(dataset.queries), unit="query", desc=f"{checked} queries") as bar:
+            run = beir.run_queries(
+                sessions, dataset, solution_id=solution_id, oracle_id=oracle_id,
+                embedder=embedder, mode=checked, k=k, on_query=bar.update,
+            )  # fmt: skip
+    if run_out is not None:
+        beir.write_trec_run(run, run_out, tag=f"supercore-{checked}")
+    for measure, value in beir.score(dataset, run).items():
+        typer.echo(f"{measure:<10} {value:.4f}")

@@ -1,0 +1,55 @@
+"""Shared pieces of the CLI: error handling and the edge objects it builds."""
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
+from uuid import UUID
+
+import typer
+from sqlalchemy.orm import Session, sessionmaker
+
+from supercore_core.catalog import oracle_by_name, solution_by_slug
+from supercore_core.config import Settings
+from supercore_core.db.engine import make_engine, make_sessions
+from supercore_core.db.sessions import admin_session, tenant_session
+from supercore_core.errors import UserError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def user_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Print a ``UserError`` as one line on stderr and exit 1; bugs keep their traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except UserError as exc:
+            typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+            raise typer.Exit(1) from exc
+
+    return wrapper
+
+
+@contextmanager
+def cli_sessions() -> Iterator[sessionmaker[Session]]:
+    """Sessions on the configured database (the embedded server is started if needed)."""
+    engine = make_engine(Settings(), start_embedded=True)
+    try:
+        yield make_sessions(engine)
+    finally:
+        engine.dispose()
+
+
+def resolve(
+    sessions: sessionmaker[Session], tenant: str, oracle: str | None
+) -> tuple[UUID, UUID | None]:
+    """Tenant slug and oracle name to ids (the slug is looked up as admin)."""
+    with admin_session(sessions) as session:
+        solution_id = solution_by_slug(session, tenant).id
+    if oracle is None:
+        return solution_id, None
+    with tenant_session(sessions, solution_id=solution_id) as session:
+        return solution_id, oracle_by_name(session, solution_id, oracle).id
