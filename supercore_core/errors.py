@@ -16,8 +16,8 @@ class UserError(SupercoreError):
     """A problem the user can fix; the message is safe to show as is."""
 
 
-class ConfigurationError(UserError):
-    """A setting is missing or malformed (for example a bad DATABASE_URL)."""
+class ConfigurationError(UserError, ValueError):
+    """A setting is missing or malformed (a bad DATABASE_URL, an unknown retrieval mode)."""
 
 
 class DatabaseUnavailableError(UserError):

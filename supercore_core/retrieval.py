@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from supercore_core.catalog import oracle_by_id
 from supercore_core.embedding import Embedder
+from supercore_core.errors import ConfigurationError
 
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
@@ -37,9 +38,11 @@ class RetrievalConfig:
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise ValueError(f"unknown retrieval mode {self.mode!r}: use dense, lexical or hybrid")
+            raise ConfigurationError(
+                f"unknown retrieval mode {self.mode!r}: use dense, lexical or hybrid"
+            )
         if self.k < 1 or self.candidates < 1 or self.rrf_k < 0:
-            raise ValueError("k and candidates must be at least 1 and rrf_k at least 0")
+            raise ConfigurationError("k and candidates must be at least 1 and rrf_k at least 0")
 
     @classmethod
     def from_oracle(cls, settings: dict[str, Any], **overrides: Any) -> "RetrievalConfig":
@@ -130,7 +133,7 @@ def search(
     """Search the oracle's chunks; settings come from the oracle unless given here."""
     oracle = oracle_by_id(session, oracle_id)
     base = config or RetrievalConfig.from_oracle(oracle.retrieval_config)
-    cfg = replace(base, mode=mode or base.mode, k=k or base.k)
+    cfg = replace(base, mode=mode or base.mode, k=base.k if k is None else k)
     if not query.strip():
         return SearchResults(query, cfg.mode, (), exact=True)
     exact = _chunk_count(session, oracle_id) < cfg.exact_below_chunks

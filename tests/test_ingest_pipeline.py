@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from supercore_core import tenant_session
@@ -218,12 +217,6 @@ def test_changed_bytes_replace_the_documents_chunks(
     assert tenant_counts(owner_engine, tenant.solution_id)["document_chunks"] == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="BUG: store.cached_embeddings iterates the loaded vector, but pgvector 0.5's psycopg "
-    "loader returns a pgvector.Vector (not iterable): any cache hit raises TypeError",
-)
 def test_changed_bytes_replace_chunks_and_reuse_cached_embeddings(
     app_sessions: sessionmaker[Session], owner_engine: Engine, tenant: Ids
 ) -> None:
@@ -428,15 +421,9 @@ def test_embedding_cache_is_kept_per_tenant(
     assert visible == [(first.solution_id,)]
 
 
-# --- Known bugs: the unique index (solution_id, oracle_id, content_hash) on documents -------
+# --- Regressions: content hashes are shared by failed and duplicate uploads ---------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IntegrityError,
-    reason="BUG: _register gives a new document the content_hash of a failed one; the unique "
-    "index idx_documents_oracle_content_hash makes ingest() raise IntegrityError",
-)
 def test_rejected_file_renamed_and_uploaded_again_is_ingested(
     app_sessions: sessionmaker[Session], tenant: Ids
 ) -> None:
@@ -448,12 +435,6 @@ def test_rejected_file_renamed_and_uploaded_again_is_ingested(
     assert (renamed.status, renamed.chunks) == ("completed", 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IntegrityError,
-    reason="BUG: two files with the same bad bytes (e.g. two empty files) in one oracle: the "
-    "second hits idx_documents_oracle_content_hash and the whole batch raises IntegrityError",
-)
 def test_two_empty_files_in_one_batch_both_fail(
     app_sessions: sessionmaker[Session], tenant: Ids
 ) -> None:
@@ -462,11 +443,6 @@ def test_two_empty_files_in_one_batch_both_fail(
     assert [o.status for o in outcomes] == ["failed", "failed"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: changing a.txt to bytes that b.txt already has returns 'unchanged' (the "
-    "content-hash check ignores the filename) and a.txt keeps its old chunks",
-)
 def test_file_changed_to_another_documents_bytes_is_replaced(
     app_sessions: sessionmaker[Session], owner_engine: Engine, tenant: Ids
 ) -> None:

@@ -56,7 +56,8 @@ COMMENT ON INDEX uq_documents_id_oracle_solution IS 'Target of the chunks'' comp
 
 CREATE INDEX idx_documents_oracle_id ON documents (oracle_id, status);
 COMMENT ON INDEX idx_documents_oracle_id IS 'Seed query: WHERE oracle_id = $1 AND status = ''completed''.';
-CREATE UNIQUE INDEX idx_documents_oracle_content_hash ON documents (solution_id, oracle_id, content_hash)
+-- Not unique: a failed upload, or a changed file equal to another document, may share a hash.
+CREATE INDEX idx_documents_oracle_content_hash ON documents (solution_id, oracle_id, content_hash)
     WHERE content_hash IS NOT NULL;
 COMMENT ON INDEX idx_documents_oracle_content_hash IS 'Idempotent ingestion: is this file already in the oracle?';
 CREATE INDEX idx_documents_content_hash ON documents (solution_id, content_hash)

@@ -134,12 +134,9 @@ def _register(
     with tenant_session(sessions, solution_id=solution_id) as session:
         oracle_by_id(session, oracle_id)
         same = select(Document).where(Document.oracle_id == oracle_id)
-        done = session.scalars(
-            same.where(Document.content_hash == digest, Document.status == "completed")
-        ).first()
-        if done is not None:
-            return None
         document = session.scalars(same.where(Document.filename == source.filename)).first()
+        if _already_ingested(session, same, document, digest):
+            return None
         if document is None:
             document = Document(
                 oracle_id=oracle_id, solution_id=solution_id, filename=source.filename
@@ -169,6 +166,14 @@ def _register(
         return _Job(solution_id, oracle_id, document.id, workflow_id, source)
 
 
+def _already_ingested(session: Session, same: Any, document: Document | None, digest: str) -> bool:
+    """Same name and bytes, or a new name for bytes the oracle already holds."""
+    if document is not None:
+        return document.content_hash == digest and document.status == "completed"
+    twin = same.where(Document.content_hash == digest, Document.status == "completed")
+    return session.scalars(twin).first() is not None
+
+
 def _progress(sessions: sessionmaker[Session], job: _Job, step: str) -> None:
     with tenant_session(sessions, solution_id=job.solution_id) as session:
         session.execute(
@@ -196,7 +201,8 @@ def _embed(
             session, solution_id=job.solution_id, model=embedder.model_name, hashes=hashes
         )
     missing = sorted({h: t for h, t in zip(hashes, texts, strict=True) if h not in known}.items())
-    fresh = dict(zip([h for h, _ in missing], embedder.embed([t for _, t in missing]), strict=True))
+    vectors = embedder.embed([t for _, t in missing]) if missing else []
+    fresh = dict(zip([h for h, _ in missing], vectors, strict=True))
     with tenant_session(sessions, solution_id=job.solution_id) as session:
         remember_embeddings(
             session, solution_id=job.solution_id, model=embedder.model_name, vectors=fresh

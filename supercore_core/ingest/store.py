@@ -99,7 +99,7 @@ def cached_embeddings(
         ),
         {"s": solution_id, "m": model, "h": list(hashes)},
     )
-    return {h: [float(x) for x in v] for h, v in rows}
+    return {h: [float(x) for x in v.to_list()] for h, v in rows}
 
 
 def remember_embeddings(
