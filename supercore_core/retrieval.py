@@ -11,13 +11,13 @@ from typing import Any, Literal
 from uuid import UUID
 
 import numpy as np
-from pgvector.psycopg import register_vector
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from supercore_core.catalog import oracle_by_id
 from supercore_core.embedding import Embedder
 from supercore_core.errors import ConfigurationError
+from supercore_core.ingest.store import driver_connection
 
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
@@ -159,7 +159,7 @@ def _chunk_count(session: Session, oracle_id: UUID) -> int:
 def _dense(
     session: Session, oracle_id: UUID, vector: list[float], n: int, exact: bool, ef_search: int
 ) -> list[tuple[Any, ...]]:
-    register_vector(session.connection().connection.driver_connection)  # type: ignore[arg-type]
+    driver_connection(session)
     if not exact:
         session.execute(text(f"SET LOCAL hnsw.ef_search = {int(ef_search)}"))
         session.execute(text("SET LOCAL hnsw.iterative_scan = strict_order"))

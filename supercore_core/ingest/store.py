@@ -48,15 +48,17 @@ def content_hash(text_: str) -> str:
     return hashlib.sha256(text_.encode()).hexdigest()
 
 
-def _driver_connection(session: Session) -> Any:
+def driver_connection(session: Session) -> Any:
+    """The session's psycopg connection, with pgvector's types registered once."""
     connection: Any = session.connection().connection.driver_connection
-    register_vector(connection)
+    if connection.adapters.types.get("vector") is None:
+        register_vector(connection)
     return connection
 
 
 def copy_chunks(session: Session, rows: Iterable[ChunkRow]) -> int:
     """Insert ``rows`` into document_chunks with binary COPY; returns the row count."""
-    connection = _driver_connection(session)
+    connection = driver_connection(session)
     count = 0
     with connection.cursor() as cursor:
         cursor.execute(_STAGE)
@@ -91,7 +93,7 @@ def cached_embeddings(
     """Embeddings already computed for these content hashes (tenant-scoped)."""
     if not hashes:
         return {}
-    _driver_connection(session)
+    driver_connection(session)
     rows = session.execute(
         text(
             "SELECT content_hash, embedding FROM embedding_cache"
@@ -108,7 +110,7 @@ def remember_embeddings(
     """Add new entries to the embedding cache (existing ones are kept)."""
     if not vectors:
         return
-    _driver_connection(session)
+    driver_connection(session)
     session.execute(
         text(
             "INSERT INTO embedding_cache (solution_id, model, content_hash, embedding)"
