@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run lint check test clean-db help
+.PHONY: install run lint check test clean-db help bench
 
 help:
 	@echo "make run    install, start the embedded database, migrate, print how to connect"
@@ -42,3 +42,7 @@ check: lint
 
 test: lint
 	$(BIN)/pytest
+
+# Speed and scale figures (not pass/fail): a throwaway server per benchmark, ~10 minutes.
+bench: install
+	$(BIN)/python -m benchmarks.run
