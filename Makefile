@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run lint check test clean-db help bench
+.PHONY: install run lint check test help bench
 
 help:
 	@echo "make run    install, start the embedded database, migrate, print how to connect"
