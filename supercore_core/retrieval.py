@@ -100,11 +100,15 @@ _SELECT = (
     "SELECT c.id, c.document_id, d.filename, c.chunk_index, c.content, {score} AS score,"
     " c.metadata FROM {source} JOIN documents d ON d.id = c.document_id"
 )
+# Exact: rank only (id, distance) over the oracle's rows (the B-tree pre-filter), then fetch
+# the winners; MATERIALIZED keeps the planner off the HNSW index.
 _DENSE_EXACT = (
-    "WITH c AS MATERIALIZED (SELECT * FROM document_chunks"
-    " WHERE oracle_id = :o AND embedding IS NOT NULL) "
-    + _SELECT.format(score="1 - (c.embedding <=> :q)", source="c")
-    + " ORDER BY c.embedding <=> :q LIMIT :n"
+    "WITH ranked AS MATERIALIZED (SELECT id, embedding <=> :q AS distance FROM document_chunks"
+    " WHERE oracle_id = :o AND embedding IS NOT NULL ORDER BY distance LIMIT :n) "
+    + _SELECT.format(
+        score="1 - r.distance", source="ranked r JOIN document_chunks c ON c.id = r.id"
+    )
+    + " ORDER BY r.distance"
 )
 _DENSE_HNSW = (
     "WITH c AS (SELECT * FROM document_chunks WHERE oracle_id = :o"

@@ -25,7 +25,7 @@ def test_embedded_lifecycle(
         assert started.exit_code == 0, started.output
         status = runner.invoke(app, ["db", "status"])
         assert status.exit_code == 0, status.output
-        assert "running" in status.output and "0010 (head 0010): up to date" in status.output
+        assert "running" in status.output and "0011 (head 0011): up to date" in status.output
         url = runner.invoke(app, ["db", "url"])
         assert url.output.strip().startswith("postgresql://") and str(tmp_path) in url.output
         reset = runner.invoke(app, ["db", "reset", "--yes"])

@@ -7,7 +7,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from supercore_core import tenant_session
-from tests.factories import make_oracle, make_solution
+from tests.factories import make_document, make_oracle, make_solution
 
 DOCUMENTS_PER_TENANT = 3000
 
@@ -71,3 +71,46 @@ def test_failed_documents_use_the_partial_index(
         s=solution_id,
     )
     assert "idx_documents_failed" in plan
+
+
+@pytest.fixture(scope="module")
+def big_oracle(owner_engine: Engine) -> tuple[uuid.UUID, uuid.UUID]:
+    """A tenant with 20,000 short chunks next to another tenant's 20,000."""
+    with Session(owner_engine) as session, session.begin():
+        oracles = [make_oracle(session, make_solution(session)) for _ in range(2)]
+        for oracle in oracles:
+            document = make_document(session, oracle)
+            session.execute(
+                text(
+                    "INSERT INTO document_chunks (document_id, oracle_id, solution_id, chunk_index,"
+                    " content) SELECT :d, :o, :s, n, 'note ' || n || ' about '"
+                    " || CASE WHEN n % 2000 = 0 THEN 'hedging' ELSE"
+                    " (ARRAY['leases','tax','debt','revenue'])[1 + n % 4] END"
+                    " FROM generate_series(1, 20000) AS n"
+                ),
+                {"d": document.id, "o": oracle.id, "s": oracle.solution_id},
+            )
+        ids = (oracles[0].solution_id, oracles[0].id)
+    with owner_engine.connect() as conn:
+        conn.execute(text("ANALYZE document_chunks"))
+        superuser = conn.execute(
+            text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        ).scalar_one()
+        conn.commit()
+    if not superuser:
+        pytest.skip("the migrating role is not a superuser, so revision 0011 changed nothing")
+    return ids
+
+
+def test_lexical_search_uses_the_gin_index_under_rls(
+    app_sessions: sessionmaker[Session], big_oracle: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    solution_id, oracle_id = big_oracle
+    plan = _plan(
+        app_sessions,
+        solution_id,
+        "SELECT id FROM document_chunks WHERE oracle_id = :o"
+        " AND content_tsv @@ to_tsquery('english', 'hedging')",
+        o=oracle_id,
+    )
+    assert "idx_document_chunks_content_tsv" in plan, plan

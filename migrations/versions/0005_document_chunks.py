@@ -39,6 +39,9 @@ CREATE TABLE document_chunks (
     CONSTRAINT ck_document_chunks_token_count CHECK (token_count IS NULL OR token_count >= 0),
     CONSTRAINT ck_document_chunks_metadata_object CHECK (jsonb_typeof(metadata) = 'object')
 );
+-- Keep the 1.5 kB vector inline (a row is ~2.8 kB, over the TOAST threshold): text and
+-- tsvector get compressed or moved out instead, and distance scans read no TOAST pages.
+ALTER TABLE document_chunks ALTER COLUMN embedding SET STORAGE PLAIN;
 COMMENT ON TABLE document_chunks IS 'Retrieval units: content, embedding (nullable until embedded), tsvector.';
 COMMENT ON INDEX pk_document_chunks IS 'Chunk by id: citations in messages.sources.';
 COMMENT ON INDEX uq_document_chunks_document_index IS 'Chunks of a document in order (chunk browser, replace on re-ingest).';

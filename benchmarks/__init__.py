@@ -1,0 +1,1 @@
+"""Speed and scale benchmarks (`make bench`): each reports ratios against a same-run baseline."""

@@ -1,0 +1,79 @@
+"""Run the benchmarks: ``python -m benchmarks.run [--scale N] [--only ingest query embed]``.
+
+Each benchmark starts its own throwaway embedded PostgreSQL in a temporary directory and
+writes ``benchmarks/results/<name>.json``. Nothing here asserts on time.
+"""
+
+import argparse
+import json
+import os
+import time
+from typing import Any
+
+from benchmarks import embed, ingest, query
+from benchmarks.common import progress
+
+BENCHMARKS = ("ingest", "query", "embed")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS))
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=100_000,
+        help="query benchmark: chunks over the 100 small tenants (1%% each); 1000000 is long",
+    )
+    parser.add_argument(
+        "--large-share", type=float, default=0.2, help="large tenant's chunks, as a share of scale"
+    )
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--copy-rows", type=int, default=20_000)
+    parser.add_argument("--orm-rows", type=int, default=2_000)
+    parser.add_argument("--texts", type=int, default=512, help="embedding benchmark texts")
+    parser.add_argument(
+        "--single-texts", type=int, default=128, help="of those, embedded one at a time"
+    )
+    return parser
+
+
+def _headline(name: str, results: dict[str, Any]) -> dict[str, Any]:
+    if name == "ingest":
+        return {k: v for k, v in results.items() if k.startswith("ratio")}
+    if name == "embed":
+        return {k: results[k] for k in ("ratio_batched_vs_one_at_a_time",)}
+    search = results["search"]
+    return {
+        "recall_at_10": search["recall_at_10_hnsw_vs_exact_large_tenant"],
+        "p50_exact_vs_hnsw": search["ratio_p50_exact_vs_hnsw_large_tenant"],
+        "p50_rls_on_vs_off": {
+            case: figures["ratio_p50_rls_on_vs_off"]
+            for case, figures in results["rls_vs_bypassrls"].items()
+        },
+    }
+
+
+def main() -> None:
+    """Run the chosen benchmarks in turn and print their headline ratios."""
+    args = _parser().parse_args()
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    runners = {
+        "ingest": lambda: ingest.run(copy_rows=args.copy_rows, orm_rows=args.orm_rows),
+        "query": lambda: query.run(
+            scale=args.scale, large_share=args.large_share, queries=args.queries
+        ),
+        "embed": lambda: embed.run(count=args.texts, single=args.single_texts),
+    }
+    started = time.perf_counter()
+    headlines = {}
+    for name in args.only:
+        took = time.perf_counter()
+        headlines[name] = _headline(name, runners[name]())
+        progress(f"{name}: done in {time.perf_counter() - took:.0f} s")
+    print(json.dumps(headlines, indent=2))
+    progress(f"all done in {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
