@@ -56,7 +56,9 @@ def make_engine(
         sqlalchemy_url(target),
         pool_size=settings.pool_size,
         pool_pre_ping=True,
-        connect_args={"connect_timeout": settings.connect_timeout_s},
+        # No server-side prepared statements: a cached generic plan could freeze one
+        # tenant's or oracle's choice (exact vs HNSW, index vs scan) for every later call.
+        connect_args={"connect_timeout": settings.connect_timeout_s, "prepare_threshold": None},
     )
     install_pool_reset(engine)
     check_connection(engine)
