@@ -7,6 +7,7 @@ committed with the owner engine) instead of a rolled-back transaction.
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -457,3 +458,29 @@ def test_file_changed_to_another_documents_bytes_is_replaced(
 
     assert changed.status == "completed"
     assert [c["content"] for c in chunks_of(owner_engine, a.document_id)] == [S2]
+
+
+def test_the_same_bytes_twice_in_one_batch_are_ingested_once(
+    app_sessions: sessionmaker[Session], tenant: Ids
+) -> None:
+    outcomes = run(
+        app_sessions, tenant, SourceFile("a.txt", S1.encode()), SourceFile("b.txt", S1.encode())
+    )
+    assert [o.status for o in outcomes] == ["completed", "unchanged"]
+
+
+class BrokenEmbedder(HashingEmbedder):
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        raise RuntimeError("model crashed")
+
+
+def test_a_broken_embedder_leaves_no_document_processing(
+    app_sessions: sessionmaker[Session], tenant: Ids
+) -> None:
+    with pytest.raises(RuntimeError, match="model crashed"):
+        run(app_sessions, tenant, SourceFile("a.txt", S1.encode()), embedder=BrokenEmbedder())
+    with tenant_session(app_sessions, solution_id=tenant.solution_id) as session:
+        rows = session.execute(text("SELECT status, error_message FROM documents")).all()
+    assert [(status, error.split(":")[0]) for status, error in rows] == [
+        ("failed", "embedding failed")
+    ]

@@ -8,7 +8,8 @@ and each document's chunks are replaced in one transaction of their own.
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from uuid import UUID
@@ -32,6 +33,7 @@ from supercore_core.ingest.store import (
 from supercore_core.models import Document
 
 STEPS = ("parse", "chunk", "embed", "store")
+BATCH_DOCUMENTS = 32  # documents whose chunks are embedded in one call
 
 
 @dataclass(frozen=True)
@@ -81,13 +83,29 @@ def ingest(
     """
     with tenant_session(sessions, solution_id=solution_id) as session:
         config = chunking or _oracle_chunking(session, oracle_id)
-    outcomes = []
-    for source in sources:
-        outcome = _ingest_one(sessions, solution_id, oracle_id, source, embedder, config)
-        outcomes.append(outcome)
-        if on_done is not None:
-            on_done(outcome)
+    outcomes: list[IngestOutcome] = []
+    for batch in _batches(sources, BATCH_DOCUMENTS):
+        for outcome in _ingest_batch(sessions, solution_id, oracle_id, batch, embedder, config):
+            outcomes.append(outcome)
+            if on_done is not None:
+                on_done(outcome)
     return outcomes
+
+
+def _batches(items: Iterable[SourceFile], size: int) -> Iterator[tuple[SourceFile, ...]]:
+    """Up to ``size`` sources a batch; a repeated file content starts a new batch, so the
+    second copy sees the first one's outcome (the same bytes twice are a no-op)."""
+    batch: list[SourceFile] = []
+    digests: set[str] = set()
+    for source in items:
+        digest = hashlib.sha256(source.data).hexdigest()
+        if len(batch) == size or digest in digests:
+            yield tuple(batch)
+            batch, digests = [], set()
+        batch.append(source)
+        digests.add(digest)
+    if batch:
+        yield tuple(batch)
 
 
 def _oracle_chunking(session: Session, oracle_id: UUID) -> ChunkingConfig:
@@ -98,29 +116,58 @@ def _oracle_chunking(session: Session, oracle_id: UUID) -> ChunkingConfig:
     )
 
 
-def _ingest_one(
+def _ingest_batch(
     sessions: sessionmaker[Session],
     solution_id: UUID,
     oracle_id: UUID,
-    source: SourceFile,
+    batch: tuple[SourceFile, ...],
     embedder: Embedder,
     config: ChunkingConfig,
-) -> IngestOutcome:
-    digest = hashlib.sha256(source.data).hexdigest()
-    job = _register(sessions, solution_id, oracle_id, source, digest)
-    if job is None:
-        return IngestOutcome(source.filename, "unchanged")
+) -> list[IngestOutcome]:
+    """Register and chunk each document, embed the batch's chunks in one call, store each."""
+    outcomes: dict[int, IngestOutcome] = {}
+    prepared: list[tuple[int, _Job, list[Chunk]]] = []
+    for position, source in enumerate(batch):
+        digest = hashlib.sha256(source.data).hexdigest()
+        job = _register(sessions, solution_id, oracle_id, source, digest)
+        if job is None:
+            outcomes[position] = IngestOutcome(source.filename, "unchanged")
+            continue
+        with _recorded_failure(sessions, job, outcomes, position):
+            prepared.append((position, job, _prepare(sessions, job, embedder, config)))
+    texts = [c.text for _, _, chunks in prepared for c in chunks]
+    jobs = [job for _, job, _ in prepared]
     try:
-        chunks = _prepare(sessions, job, embedder, config)
-        vectors = _embed(sessions, job, embedder, [c.text for c in chunks])
-        _store(sessions, job, chunks, vectors, embedder.model_name)
+        vectors = iter(_embed(sessions, jobs, embedder, texts))
+    except Exception as exc:  # the embedder broke: no document of the batch stays "processing"
+        for job in jobs:
+            _fail(sessions, job, f"embedding failed: {type(exc).__name__}: {exc}")
+        raise
+    for position, job, chunks in prepared:
+        mine = [next(vectors) for _ in chunks]
+        with _recorded_failure(sessions, job, outcomes, position):
+            _store(sessions, job, chunks, mine, embedder.model_name)
+            outcomes[position] = IngestOutcome(
+                job.source.filename, "completed", job.document_id, chunks=len(chunks)
+            )
+    return [outcomes[i] for i in range(len(batch))]
+
+
+@contextmanager
+def _recorded_failure(
+    sessions: sessionmaker[Session], job: _Job, outcomes: dict[int, IngestOutcome], position: int
+) -> Iterator[None]:
+    """A DocumentError fails this document only; a bug is recorded, then re-raised."""
+    try:
+        yield
     except DocumentError as exc:
         _fail(sessions, job, str(exc))
-        return IngestOutcome(source.filename, "failed", job.document_id, error=str(exc))
-    except Exception as exc:  # a bug: record it on the document, keep the traceback
+        outcomes[position] = IngestOutcome(
+            job.source.filename, "failed", job.document_id, error=str(exc)
+        )
+    except Exception as exc:
         _fail(sessions, job, f"internal error: {type(exc).__name__}: {exc}")
         raise
-    return IngestOutcome(source.filename, "completed", job.document_id, chunks=len(chunks))
 
 
 def _register(
@@ -193,21 +240,26 @@ def _prepare(
 
 
 def _embed(
-    sessions: sessionmaker[Session], job: _Job, embedder: Embedder, texts: list[str]
+    sessions: sessionmaker[Session], jobs: list[_Job], embedder: Embedder, texts: list[str]
 ) -> list[list[float]]:
+    """Vectors for ``texts``: from the tenant's cache, the rest in one embedder call."""
+    if not jobs:
+        return []
+    solution_id = jobs[0].solution_id
     hashes = [content_hash(t) for t in texts]
-    with tenant_session(sessions, solution_id=job.solution_id) as session:
+    with tenant_session(sessions, solution_id=solution_id) as session:
         known = cached_embeddings(
-            session, solution_id=job.solution_id, model=embedder.model_name, hashes=hashes
+            session, solution_id=solution_id, model=embedder.model_name, hashes=hashes
         )
     missing = sorted({h: t for h, t in zip(hashes, texts, strict=True) if h not in known}.items())
     vectors = embedder.embed([t for _, t in missing]) if missing else []
     fresh = dict(zip([h for h, _ in missing], vectors, strict=True))
-    with tenant_session(sessions, solution_id=job.solution_id) as session:
+    with tenant_session(sessions, solution_id=solution_id) as session:
         remember_embeddings(
-            session, solution_id=job.solution_id, model=embedder.model_name, vectors=fresh
+            session, solution_id=solution_id, model=embedder.model_name, vectors=fresh
         )
-    _progress(sessions, job, "embed")
+    for job in jobs:
+        _progress(sessions, job, "embed")
     return [known.get(h) or fresh[h] for h in hashes]
 
 
