@@ -92,17 +92,19 @@ def ingest(
     return outcomes
 
 
-def _batches(items: Iterable[SourceFile], size: int) -> Iterator[tuple[SourceFile, ...]]:
+def _batches(
+    items: Iterable[SourceFile], size: int
+) -> Iterator[tuple[tuple[str, SourceFile], ...]]:
     """Up to ``size`` sources a batch; a repeated file content starts a new batch, so the
     second copy sees the first one's outcome (the same bytes twice are a no-op)."""
-    batch: list[SourceFile] = []
+    batch: list[tuple[str, SourceFile]] = []
     digests: set[str] = set()
     for source in items:
         digest = hashlib.sha256(source.data).hexdigest()
         if len(batch) == size or digest in digests:
             yield tuple(batch)
             batch, digests = [], set()
-        batch.append(source)
+        batch.append((digest, source))
         digests.add(digest)
     if batch:
         yield tuple(batch)
@@ -120,15 +122,14 @@ def _ingest_batch(
     sessions: sessionmaker[Session],
     solution_id: UUID,
     oracle_id: UUID,
-    batch: tuple[SourceFile, ...],
+    batch: tuple[tuple[str, SourceFile], ...],
     embedder: Embedder,
     config: ChunkingConfig,
 ) -> list[IngestOutcome]:
     """Register and chunk each document, embed the batch's chunks in one call, store each."""
     outcomes: dict[int, IngestOutcome] = {}
     prepared: list[tuple[int, _Job, list[Chunk]]] = []
-    for position, source in enumerate(batch):
-        digest = hashlib.sha256(source.data).hexdigest()
+    for position, (digest, source) in enumerate(batch):
         job = _register(sessions, solution_id, oracle_id, source, digest)
         if job is None:
             outcomes[position] = IngestOutcome(source.filename, "unchanged")
