@@ -100,11 +100,13 @@ _SELECT = (
     "SELECT c.id, c.document_id, d.filename, c.chunk_index, c.content, {score} AS score,"
     " c.metadata FROM {source} JOIN documents d ON d.id = c.document_id"
 )
-# Exact: rank only (id, distance) over the oracle's rows (the B-tree pre-filter), then fetch
-# the winners; MATERIALIZED keeps the planner off the HNSW index.
+# Exact: distances of the oracle's rows only (the B-tree pre-filter) in a MATERIALIZED CTE,
+# ranked outside it, so the planner cannot answer the ORDER BY ... LIMIT with the HNSW index
+# (which would filter after the index scan and under-return); then fetch the winners.
 _DENSE_EXACT = (
-    "WITH ranked AS MATERIALIZED (SELECT id, embedding <=> :q AS distance FROM document_chunks"
-    " WHERE oracle_id = :o AND embedding IS NOT NULL ORDER BY distance LIMIT :n) "
+    "WITH distances AS MATERIALIZED (SELECT id, embedding <=> :q AS distance"
+    " FROM document_chunks WHERE oracle_id = :o AND embedding IS NOT NULL),"
+    " ranked AS (SELECT id, distance FROM distances ORDER BY distance LIMIT :n) "
     + _SELECT.format(
         score="1 - r.distance", source="ranked r JOIN document_chunks c ON c.id = r.id"
     )

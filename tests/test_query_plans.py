@@ -7,6 +7,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from supercore_core import tenant_session
+from supercore_core.retrieval import _DENSE_EXACT
 from tests.factories import make_document, make_oracle, make_solution
 
 DOCUMENTS_PER_TENANT = 3000
@@ -114,3 +115,35 @@ def test_lexical_search_uses_the_gin_index_under_rls(
         o=oracle_id,
     )
     assert "idx_document_chunks_content_tsv" in plan, plan
+
+
+def test_exact_dense_search_never_uses_hnsw(
+    app_sessions: sessionmaker[Session], owner_engine: Engine
+) -> None:
+    """Even when the planner would like the HNSW index, the exact path returns all k hits."""
+    with Session(owner_engine) as session, session.begin():
+        small, big = (make_oracle(session, make_solution(session)) for _ in range(2))
+        for oracle, rows in ((small, 30), (big, 3000)):
+            document = make_document(session, oracle, chunk_count=rows)
+            session.execute(
+                text(
+                    "INSERT INTO document_chunks (document_id, oracle_id, solution_id, chunk_index,"
+                    " content, embedding) SELECT :d, :o, :s, gs.n, 'c' || gs.n, (SELECT"
+                    " array_agg(random()::real + 0 * g.i + 0 * gs.n)"  # correlated: new per row
+                    " FROM generate_series(1, 384) AS g(i))::vector"
+                    " FROM generate_series(1, :rows) AS gs(n)"
+                ),
+                {"d": document.id, "o": oracle.id, "s": oracle.solution_id, "rows": rows},
+            )
+        ids = (small.solution_id, small.id)
+    with owner_engine.connect() as conn:
+        conn.execute(text("ANALYZE document_chunks"))
+        conn.commit()
+    query = _DENSE_EXACT.replace(":q", "CAST(:q AS vector)")
+    with tenant_session(app_sessions, solution_id=ids[0]) as session:
+        session.execute(text("SET LOCAL enable_sort = off"))  # tempt the planner to use HNSW
+        params = {"o": ids[1], "q": str([0.5] * 384), "n": 10}
+        plan = "\n".join(session.execute(text(f"EXPLAIN {query}"), params).scalars())
+        hits = session.execute(text(query), params).all()
+    assert "hnsw" not in plan, plan
+    assert len(hits) == 10
