@@ -82,7 +82,8 @@ def ingest(
     else changes.
     """
     with tenant_session(sessions, solution_id=solution_id) as session:
-        config = chunking or _oracle_chunking(session, oracle_id)
+        oracle = oracle_by_id(session, oracle_id)  # checked once: NotFoundError for others' ids
+        config = chunking or _oracle_chunking(oracle.retrieval_config)
     outcomes: list[IngestOutcome] = []
     for batch in _batches(sources, BATCH_DOCUMENTS):
         for outcome in _ingest_batch(sessions, solution_id, oracle_id, batch, embedder, config):
@@ -110,8 +111,7 @@ def _batches(
         yield tuple(batch)
 
 
-def _oracle_chunking(session: Session, oracle_id: UUID) -> ChunkingConfig:
-    settings = oracle_by_id(session, oracle_id).retrieval_config
+def _oracle_chunking(settings: dict[str, Any]) -> ChunkingConfig:
     return ChunkingConfig(
         chunk_tokens=int(settings.get("chunk_tokens", ChunkingConfig.chunk_tokens)),
         overlap_tokens=int(settings.get("overlap_tokens", ChunkingConfig.overlap_tokens)),
@@ -180,7 +180,6 @@ def _register(
 ) -> _Job | None:
     """Create or reuse the document row and start its workflow; None when unchanged."""
     with tenant_session(sessions, solution_id=solution_id) as session:
-        oracle_by_id(session, oracle_id)
         same = select(Document).where(Document.oracle_id == oracle_id)
         document = session.scalars(same.where(Document.filename == source.filename)).first()
         if _already_ingested(session, same, document, digest):
@@ -288,9 +287,6 @@ def _store(
                 " error_message = NULL WHERE id = :d"
             ),
             {"n": count, "d": job.document_id},
-        )
-        session.execute(
-            text("SELECT update_workflow_progress(:w, 'store', 4, 4)"), {"w": job.workflow_id}
         )
         session.execute(
             text("SELECT complete_workflow(:w, CAST(:o AS jsonb))"),
