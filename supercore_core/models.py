@@ -17,6 +17,7 @@ from sqlalchemy import (
     Computed,
     DateTime,
     ForeignKeyConstraint,
+    Identity,
     Integer,
     MetaData,
     Numeric,
@@ -25,7 +26,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
+from sqlalchemy.dialects.postgresql import INET, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 EMBEDDING_DIMENSIONS = 384
@@ -337,6 +338,30 @@ class EmbeddingCacheEntry(Base):
     created_at: Mapped[datetime] = _created()
 
 
+class AuditLogEntry(Base):
+    """One use of superuser mode: who, when, what for (append-only, revision 0012)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        {
+            "comment": "Append-only record of every use of superuser mode: who (session and "
+            "current user), when, what for, optionally which tenant. No foreign key: entries "
+            "outlive the tenants they mention."
+        },
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    occurred_at: Mapped[datetime] = _created()
+    session_user_name: Mapped[str] = mapped_column(Text, server_default=text("session_user"))
+    current_user_name: Mapped[str] = mapped_column(Text, server_default=text("current_user"))
+    action: Mapped[str] = mapped_column(Text, server_default="superuser_mode")
+    reason: Mapped[str] = mapped_column(Text)
+    solution_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    application_name: Mapped[str | None] = mapped_column(Text)
+    client_addr: Mapped[str | None] = mapped_column(INET)
+    backend_pid: Mapped[int | None] = mapped_column(Integer)
+
+
 ALL_MODELS: tuple[type[Base], ...] = (
     Solution,
     Oracle,
@@ -346,4 +371,5 @@ ALL_MODELS: tuple[type[Base], ...] = (
     Message,
     TemporalWorkflow,
     EmbeddingCacheEntry,
+    AuditLogEntry,
 )
