@@ -1,11 +1,23 @@
 """Settings: built at the edge (CLI, app, notebook, test fixture) and passed down."""
 
+from decimal import Decimal
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class PriceOverride(BaseModel):
+    """A price set by hand for one model, in USD per million tokens."""
+
+    input_per_mtok: Decimal = Field(ge=0)
+    output_per_mtok: Decimal = Field(ge=0)
+
+
+def _env(name: str, *aliases: str) -> AliasChoices:
+    return AliasChoices(f"SUPERCORE_{name.upper()}", *aliases, name)
 
 
 class Settings(BaseSettings):
@@ -26,6 +38,19 @@ class Settings(BaseSettings):
     database_name: str = "supercore"
     pool_size: int = Field(default=5, ge=1)
     connect_timeout_s: int = Field(default=5, ge=1)
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("anthropic_api_key", "ANTHROPIC_API_KEY")
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("openai_api_key", "OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=_env("openai_base_url", "OPENAI_BASE_URL")
+    )
+    llm_timeout_s: float = Field(default=60.0, gt=0)
+    llm_max_retries: int = Field(default=2, ge=0)
+    # "provider/model" -> price; wins over genai-prices (e.g. a negotiated or local model).
+    price_overrides: dict[str, PriceOverride] = Field(default_factory=dict)
 
     @property
     def uses_embedded_server(self) -> bool:

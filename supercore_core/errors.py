@@ -54,3 +54,11 @@ class EmptyDocumentError(DocumentError):
 
 class OversizedFileError(DocumentError):
     """The file is larger than the configured ingestion limit."""
+
+
+class LLMProviderError(UserError):
+    """The language model's API failed (timeout, rate limit, bad key, server error)."""
+
+
+class BudgetExceededError(UserError):
+    """A question was refused because it could exceed an oracle's or tenant's monthly budget."""
