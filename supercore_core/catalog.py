@@ -74,3 +74,101 @@ def get_or_create_oracle(session: Session, *, solution_id: UUID, oracle_name: st
     return session.scalars(query).first() or create_oracle(
         session, solution_id=solution_id, oracle_name=oracle_name
     )
+
+
+SOLUTION_STATUSES = ("active", "inactive", "suspended", "archived")
+ORACLE_STATUSES = ("active", "inactive", "archived")
+ORACLE_SETTINGS = ("system_prompt", "llm_provider", "llm_model", "temperature", "max_tokens")
+
+
+def list_solutions(session: Session) -> list[Solution]:
+    """Every tenant the session can see (admin: all; tenant: itself), by name."""
+    return list(session.scalars(select(Solution).order_by(Solution.name, Solution.slug)))
+
+
+def set_solution_status(session: Session, solution_id: UUID, status: str) -> Solution:
+    """Change a tenant's status (admin session): active, inactive, suspended or archived."""
+    if status not in SOLUTION_STATUSES:
+        raise UserError(f"unknown tenant status {status!r}: use {', '.join(SOLUTION_STATUSES)}")
+    solution = session.get(Solution, solution_id)
+    if solution is None:
+        raise NotFoundError(f"tenant {solution_id} not found")
+    solution.status = status
+    session.flush()
+    return solution
+
+
+def list_oracles(session: Session, solution_id: UUID) -> list[Oracle]:
+    """The tenant's oracles: the RAG global oracle first, then by name."""
+    query = (
+        select(Oracle)
+        .where(Oracle.solution_id == solution_id)
+        .order_by(Oracle.oracle_type != "rag_global", Oracle.oracle_name)
+    )
+    return list(session.scalars(query))
+
+
+def ensure_rag_global_oracle(session: Session, solution_id: UUID) -> Oracle:
+    """The tenant's RAG global oracle, created when missing."""
+    oracle_id = session.execute(
+        text("SELECT create_rag_global_oracle(:s)"), {"s": solution_id}
+    ).scalar_one()
+    return oracle_by_id(session, oracle_id)
+
+
+def set_oracle_status(session: Session, oracle_id: UUID, status: str) -> Oracle:
+    """Change an oracle's status: active, inactive or archived."""
+    if status not in ORACLE_STATUSES:
+        raise UserError(f"unknown oracle status {status!r}: use {', '.join(ORACLE_STATUSES)}")
+    oracle = oracle_by_id(session, oracle_id)
+    oracle.status = status
+    session.flush()
+    return oracle
+
+
+def update_oracle(
+    session: Session,
+    oracle_id: UUID,
+    *,
+    retrieval_config: dict[str, Any] | None = None,
+    **settings: Any,
+) -> Oracle:
+    """Edit an oracle's prompt, model and retrieval settings; nothing changes on bad input.
+
+    Args:
+        session: A tenant session.
+        oracle_id: The oracle to edit.
+        retrieval_config: Replaces the oracle's retrieval settings (checked first).
+        **settings: Any of ``system_prompt``, ``llm_provider``, ``llm_model``,
+            ``temperature`` (0-2) and ``max_tokens`` (> 0).
+
+    Raises:
+        UserError: An unknown setting, a bad value or retrieval settings that do not parse.
+    """
+    from supercore_core.retrieval import RetrievalConfig
+
+    unknown = sorted(set(settings) - set(ORACLE_SETTINGS))
+    if unknown:
+        raise UserError(f"unknown oracle setting {unknown[0]!r}: use {', '.join(ORACLE_SETTINGS)}")
+    blank = [n for n in ("llm_provider", "llm_model") if n in settings and not settings[n].strip()]
+    if blank:
+        raise UserError(f"{blank[0]} must not be blank")
+    oracle = oracle_by_id(session, oracle_id)
+    if retrieval_config is not None:
+        try:
+            RetrievalConfig.from_oracle(retrieval_config)
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"retrieval settings rejected: {exc}") from exc
+    try:
+        with session.begin_nested():
+            for name, value in settings.items():
+                setattr(oracle, name, value)
+            if retrieval_config is not None:
+                oracle.retrieval_config = dict(retrieval_config)
+            session.flush()
+    except IntegrityError as exc:
+        session.refresh(oracle)
+        raise UserError(
+            "oracle settings rejected: temperature must be between 0 and 2, max_tokens above 0"
+        ) from exc
+    return oracle
