@@ -362,6 +362,78 @@ class AuditLogEntry(Base):
     backend_pid: Mapped[int | None] = mapped_column(Integer)
 
 
+class EvalRun(Base):
+    """One evaluation run of an oracle: config snapshot, aggregates, canaries, cost."""
+
+    __tablename__ = "eval_runs"
+    __table_args__ = (
+        *_tenant_fks("eval_runs"),
+        UniqueConstraint("id", "solution_id", name="uq_eval_runs_id_solution"),
+        {
+            "comment": "Evaluation runs of an oracle: dataset, config snapshot, aggregate "
+            "metrics with bootstrap CIs, canary hits, tokens, cost (NULL = unpriced), timings."
+        },
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    solution_id: Mapped[uuid.UUID] = _uuid()
+    oracle_id: Mapped[uuid.UUID] = _uuid()
+    dataset: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text, server_default="retrieval")
+    status: Mapped[str] = mapped_column(Text, server_default="completed")
+    config: Mapped[dict[str, Any]] = _jsonb()
+    metrics: Mapped[dict[str, Any]] = _jsonb()
+    query_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    canary_hits: Mapped[int] = mapped_column(Integer, server_default="0")
+    input_tokens: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    output_tokens: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    cost_usd: Mapped[Decimal | None] = mapped_column(Numeric(14, 6))
+    timings: Mapped[dict[str, Any]] = _jsonb()
+    error_message: Mapped[str | None] = mapped_column(Text)
+    metadata_: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", JSONB, server_default=text("'{}'::jsonb")
+    )
+    started_at: Mapped[datetime] = _created()
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created()
+
+
+class EvalResult(Base):
+    """One query's outcome in an evaluation run."""
+
+    __tablename__ = "eval_results"
+    __table_args__ = (
+        _tenant_fks("eval_results", oracle=False)[0],
+        ForeignKeyConstraint(
+            ["run_id", "solution_id"],
+            ["eval_runs.id", "eval_runs.solution_id"],
+            ondelete="CASCADE",
+            name="fk_eval_results_run",
+        ),
+        UniqueConstraint("run_id", "query_id", name="uq_eval_results_run_query"),
+        {
+            "comment": "Per-query results of an evaluation run: retrieved documents, "
+            "judgements, metric values (null = unmeasured), answer, tokens, cost, latency."
+        },
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    run_id: Mapped[uuid.UUID] = _uuid()
+    solution_id: Mapped[uuid.UUID] = _uuid()
+    query_id: Mapped[str] = mapped_column(Text)
+    query: Mapped[str] = mapped_column(Text)
+    retrieved: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    relevant: Mapped[dict[str, Any]] = _jsonb()
+    metrics: Mapped[dict[str, Any]] = _jsonb()
+    answer: Mapped[str | None] = mapped_column(Text)
+    reference_answer: Mapped[str | None] = mapped_column(Text)
+    input_tokens: Mapped[int | None] = mapped_column(Integer)
+    output_tokens: Mapped[int | None] = mapped_column(Integer)
+    cost_usd: Mapped[Decimal | None] = mapped_column(Numeric(14, 6))
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = _created()
+
+
 ALL_MODELS: tuple[type[Base], ...] = (
     Solution,
     Oracle,
@@ -372,4 +444,6 @@ ALL_MODELS: tuple[type[Base], ...] = (
     TemporalWorkflow,
     EmbeddingCacheEntry,
     AuditLogEntry,
+    EvalRun,
+    EvalResult,
 )
