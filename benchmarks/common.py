@@ -75,7 +75,7 @@ def with_login(url: str, user: str) -> str:
 
 def make_tenant(db: Database, slug: str) -> Tenant:
     """A tenant with one domain oracle, created through the library's catalog."""
-    with admin_session(db.sessions) as session:
+    with admin_session(db.sessions, reason=f"benchmark: create tenant {slug!r}") as session:
         solution = create_solution(session, slug=slug, name=slug)
         oracle = create_oracle(session, solution_id=solution.id, oracle_name="bench")
         return Tenant(solution.id, oracle.id)

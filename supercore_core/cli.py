@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from supercore_core import cli_rag
+from supercore_core import cli_ops, cli_rag
 from supercore_core.cli_support import user_errors
 from supercore_core.config import Settings
 from supercore_core.db import embedded, migrate
@@ -18,6 +18,7 @@ app.add_typer(cli_rag.tenant_app, name="tenant")
 app.add_typer(cli_rag.eval_app, name="eval")
 app.command("ingest")(user_errors(cli_rag.ingest_command))
 app.command("search")(user_errors(cli_rag.search_command))
+cli_ops.register(app, db_app)
 
 
 def _embedded_only(settings: Settings, action: str) -> None:

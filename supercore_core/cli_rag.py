@@ -37,7 +37,10 @@ def _mode(value: str | None) -> Mode | None:
 @user_errors
 def tenant_create(slug: str, name: str) -> None:
     """Create a tenant (with its RAG global oracle)."""
-    with cli_sessions() as sessions, admin_session(sessions) as session:
+    with (
+        cli_sessions() as sessions,
+        admin_session(sessions, reason=f"create tenant {slug!r}") as session,
+    ):
         solution = create_solution(session, slug=slug, name=name)
         typer.echo(f"tenant {slug} created: {solution.id}")
 

@@ -47,7 +47,7 @@ def resolve(
     sessions: sessionmaker[Session], tenant: str, oracle: str | None
 ) -> tuple[UUID, UUID | None]:
     """Tenant slug and oracle name to ids (the slug is looked up as admin)."""
-    with admin_session(sessions) as session:
+    with admin_session(sessions, reason=f"look up tenant {tenant!r} by slug") as session:
         solution_id = solution_by_slug(session, tenant).id
     if oracle is None:
         return solution_id, None

@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from supercore_core.cli import app
+from supercore_core.db import migrate
 
 runner = CliRunner()
 
@@ -25,7 +26,8 @@ def test_embedded_lifecycle(
         assert started.exit_code == 0, started.output
         status = runner.invoke(app, ["db", "status"])
         assert status.exit_code == 0, status.output
-        assert "running" in status.output and "0011 (head 0011): up to date" in status.output
+        head = migrate.head_revision()
+        assert "running" in status.output and f"{head} (head {head}): up to date" in status.output
         url = runner.invoke(app, ["db", "url"])
         assert url.output.strip().startswith("postgresql://") and str(tmp_path) in url.output
         reset = runner.invoke(app, ["db", "reset", "--yes"])

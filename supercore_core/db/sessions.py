@@ -17,9 +17,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from supercore_core.errors import TenantContextError
+from supercore_core.ops.audit import record_superuser_use
 
 APP_ROLE = "supercore_app"
 ADMIN_ROLE = "supercore_admin"
+UNSPECIFIED_REASON = "unspecified (the caller gave no reason)"
 
 
 def as_solution_id(value: UUID | str | None) -> UUID:
@@ -51,12 +53,31 @@ def tenant_session(
 
 
 @contextmanager
-def admin_session(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction as ``supercore_admin`` in superuser mode (cross-tenant work)."""
-    with sessions() as session, session.begin():
-        _set_local_role(session, ADMIN_ROLE)
-        session.execute(text("SELECT set_config('app.superuser_mode', 'on', true)"))
-        yield session
+def admin_session(
+    sessions: sessionmaker[Session],
+    *,
+    reason: str = UNSPECIFIED_REASON,
+    solution_id: UUID | str | None = None,
+) -> Iterator[Session]:
+    """One transaction as ``supercore_admin`` in superuser mode (cross-tenant work).
+
+    Every use is recorded in the append-only ``audit_log`` (who, when, ``reason``, the
+    tenant concerned if any) by a transaction of its own committed first, so the entry
+    stays even when the admin work fails or rolls back.
+    """
+    tenant = None if solution_id is None else as_solution_id(solution_id)
+    with sessions() as session:
+        with session.begin():
+            _enter_superuser_mode(session)
+            record_superuser_use(session, reason=reason, solution_id=tenant)
+        with session.begin():
+            _enter_superuser_mode(session)
+            yield session
+
+
+def _enter_superuser_mode(session: Session) -> None:
+    _set_local_role(session, ADMIN_ROLE)
+    session.execute(text("SELECT set_config('app.superuser_mode', 'on', true)"))
 
 
 def _set_local_role(session: Session, role: str) -> None:

@@ -70,7 +70,7 @@ def load_dataset(path: Path) -> BeirDataset:
 def ensure_eval_oracle(sessions: sessionmaker[Session], dataset: BeirDataset) -> tuple[UUID, UUID]:
     """The evaluation tenant ``eval-<name>`` and its oracle, created when missing."""
     slug = f"eval-{dataset.name.lower().replace('_', '-')}"[:63]
-    with admin_session(sessions) as session:
+    with admin_session(sessions, reason=f"find or create evaluation tenant {slug!r}") as session:
         solution = session.query(Solution).filter_by(slug=slug).one_or_none()
         if solution is None:
             solution = create_solution(session, slug=slug, name=f"Evaluation: {dataset.name}")

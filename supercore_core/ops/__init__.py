@@ -1,0 +1,1 @@
+"""Operating the database: backup and restore, maintenance, the doctor, the audit log."""
