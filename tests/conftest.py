@@ -7,6 +7,7 @@ they create (and finally drop) a database of their own on that server.
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,14 +52,15 @@ def drop_database(server_url: str, name: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_url() -> Iterator[str]:
     """A maintenance-database URL on a server the tests may create databases on."""
     external = os.environ.get("SUPERCORE_TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if external:
         yield with_database(external, "postgres")
         return
-    # Short path: Unix socket paths are limited to ~107 bytes.
-    pgdata = Path(tmp_path_factory.mktemp("pg", numbered=True)) / "pgdata"
+    # Short path: Unix socket paths are limited to ~107 bytes. Outside pytest's numbered
+    # temp dirs, which a concurrent pytest run rotates away (it keeps only the last three).
+    pgdata = Path(tempfile.mkdtemp(prefix="sc-pg-")) / "pgdata"
     embedded.start(pgdata, "postgres")
     yield embedded.server_url(pgdata)
     embedded.stop(pgdata)
