@@ -1,16 +1,21 @@
 """CLI commands for operating the database: backup, restore, maintenance, doctor, audit."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from supercore_core.cli_support import cli_sessions, user_errors
 from supercore_core.config import Settings
-from supercore_core.db.engine import libpq_url
+from supercore_core.db.engine import libpq_url, make_engine
 from supercore_core.db.sessions import admin_session
+from supercore_core.ops import maintenance
 from supercore_core.ops.audit import list_audit
 from supercore_core.ops.backup import backup, restore
+from supercore_core.ops.maintenance import MaintenanceReport, OnStep
 
 
 def register(app: typer.Typer, db_app: typer.Typer) -> None:
@@ -18,6 +23,9 @@ def register(app: typer.Typer, db_app: typer.Typer) -> None:
     app.command("audit")(user_errors(audit_command))
     db_app.command("backup")(user_errors(backup_command))
     db_app.command("restore")(user_errors(restore_command))
+    db_app.command("analyze")(user_errors(analyze_command))
+    db_app.command("vacuum")(user_errors(vacuum_command))
+    db_app.command("reindex")(user_errors(reindex_command))
 
 
 def audit_command(
@@ -73,3 +81,47 @@ def restore_command(
         f"restored {kind}{done.path}: {done.entries} entries in {done.seconds:.1f} s"
         f" (pg_restore {done.tool.version})"
     )
+
+
+def _report(done: MaintenanceReport) -> None:
+    for step in done.steps:
+        typer.echo(f"  {step.target:<40} {step.seconds:8.2f} s")
+    typer.echo(f"{done.action}: {len(done.steps)} done in {done.seconds:.2f} s")
+
+
+def _progress(action: str) -> OnStep:
+    def show(target: str, position: int, total: int) -> None:
+        typer.echo(f"[{position}/{total}] {action} {target}", err=True)
+
+    return show
+
+
+@contextmanager
+def _owner_engine() -> Iterator[Engine]:
+    engine = make_engine(Settings(), start_embedded=True)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def analyze_command() -> None:
+    """ANALYZE every table (planner statistics), with progress and the time taken."""
+    with _owner_engine() as engine:
+        _report(maintenance.analyze(engine, on_step=_progress("analyze")))
+
+
+def vacuum_command(
+    full: Annotated[bool, typer.Option("--full", help="rewrite tables (locks each)")] = False,
+) -> None:
+    """VACUUM (ANALYZE) every table, or VACUUM FULL with --full."""
+    with _owner_engine() as engine:
+        _report(maintenance.vacuum(engine, full=full, on_step=_progress("vacuum")))
+
+
+def reindex_command(
+    target: Annotated[str | None, typer.Argument(help="a table or index; default all")] = None,
+) -> None:
+    """REINDEX CONCURRENTLY (e.g. the HNSW index after a large load)."""
+    with _owner_engine() as engine:
+        _report(maintenance.reindex(engine, target, on_step=_progress("reindex")))
