@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = Field(
         default=None, validation_alias=_env("anthropic_api_key", "ANTHROPIC_API_KEY")
     )
+    anthropic_base_url: str | None = Field(
+        default=None, validation_alias=_env("anthropic_base_url", "ANTHROPIC_BASE_URL")
+    )
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=_env("openai_api_key", "OPENAI_API_KEY")
     )

@@ -234,6 +234,7 @@ class AnthropicChatModel:
         self.model, self.settings = model, settings
         self._client = anthropic.Anthropic(
             api_key=settings.anthropic_api_key.get_secret_value(),
+            base_url=settings.anthropic_base_url,
             timeout=settings.llm_timeout_s,
             max_retries=settings.llm_max_retries,
         )

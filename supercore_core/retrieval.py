@@ -35,6 +35,9 @@ class RetrievalConfig:
     lexical_weight: float = 1.0
     exact_below_chunks: int = 20_000
     ef_search: int = 100
+    # Chat treats a hit below this cosine similarity as not relevant (MiniLM: unrelated
+    # texts score ~0.0-0.15).
+    min_similarity: float = 0.25
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -65,6 +68,7 @@ class Hit:
     rank: int
     retrievers: tuple[str, ...]
     metadata: dict[str, Any]
+    similarity: float | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,8 @@ def search(
     if cfg.mode in ("lexical", "hybrid"):
         ranked["lexical"] = _lexical(session, oracle_id, query, pool)
     hits = _fuse(ranked, cfg) if cfg.mode == "hybrid" else _single(ranked[cfg.mode], cfg)
+    if cfg.mode == "hybrid":
+        hits = _with_similarity(session, hits, ranked["dense"], vector)
     return SearchResults(query, cfg.mode, tuple(hits), exact)
 
 
@@ -188,7 +194,25 @@ def _hit(row: tuple[Any, ...], score: float, rank: int, retrievers: tuple[str, .
 
 
 def _single(rows: list[tuple[Any, ...]], cfg: RetrievalConfig) -> list[Hit]:
-    return [_hit(r, float(r[5]), i + 1, (cfg.mode,)) for i, r in enumerate(rows[: cfg.k])]
+    hits = [_hit(r, float(r[5]), i + 1, (cfg.mode,)) for i, r in enumerate(rows[: cfg.k])]
+    if cfg.mode == "dense":
+        return [replace(h, similarity=h.score) for h in hits]
+    return hits
+
+
+def _with_similarity(
+    session: Session, hits: list[Hit], dense_rows: list[tuple[Any, ...]], vector: list[float]
+) -> list[Hit]:
+    """Cosine similarity for every fused hit (lexical-only ones are looked up by id)."""
+    known = {row[0]: float(row[5]) for row in dense_rows}
+    missing = [h.chunk_id for h in hits if h.chunk_id not in known]
+    if missing:
+        rows = session.execute(
+            text("SELECT id, 1 - (embedding <=> :q) FROM document_chunks WHERE id = ANY(:ids)"),
+            {"q": np.asarray(vector, np.float32), "ids": missing},
+        )
+        known |= {cid: float(sim) for cid, sim in rows if sim is not None}
+    return [replace(h, similarity=known.get(h.chunk_id)) for h in hits]
 
 
 def _fuse(ranked: dict[str, list[tuple[Any, ...]]], cfg: RetrievalConfig) -> list[Hit]:

@@ -5,6 +5,8 @@ import math
 import re
 from collections.abc import Callable, Sequence
 
+from supercore_core.llm import ChatTurn, Completion
+
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -52,3 +54,45 @@ class ProbingEmbedder(HashingEmbedder):
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         self.probe()
         return super().embed(texts)
+
+
+class FakeChatModel:
+    """A scripted ChatModel: fixed replies and token counts, or a provider error.
+
+    ``replies`` are returned in turn (the last one repeats); every call's messages and
+    system prompt are kept in ``calls``.
+    """
+
+    offline = False
+
+    def __init__(
+        self,
+        *replies: str,
+        provider: str = "openai",
+        model: str = "gpt-4o-mini",
+        input_tokens: int = 1000,
+        output_tokens: int = 500,
+        error: Exception | None = None,
+    ) -> None:
+        self.replies = list(replies) or ["The answer is in the context [1]."]
+        self.provider, self.model = provider, model
+        self.input_tokens, self.output_tokens = input_tokens, output_tokens
+        self.error = error
+        self.calls: list[tuple[list[ChatTurn], str]] = []
+
+    def complete(
+        self,
+        messages: Sequence[ChatTurn],
+        *,
+        system: str,
+        max_tokens: int,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Completion:
+        self.calls.append((list(messages), system))
+        if self.error is not None:
+            raise self.error
+        reply = self.replies[min(len(self.calls), len(self.replies)) - 1]
+        for word in reply.split(" "):
+            if on_token:
+                on_token(word + " ")
+        return Completion(reply, self.input_tokens, self.output_tokens, False, self.model)

@@ -295,3 +295,15 @@ def test_real_embedder_finds_a_paraphrase_without_shared_words(
     assert filenames(results)[0] == "sales.txt"
     assert len(results.hits) == 4
     assert results.hits[0].score > results.hits[1].score + 0.1
+
+
+def test_every_hit_carries_its_cosine_similarity(find: Any) -> None:
+    query = "bakery bread galaxies"
+    dense = find(query, mode="dense").hits
+    by_chunk = {h.chunk_id: h.similarity for h in dense}
+
+    hybrid = find(query, mode="hybrid", k=7).hits
+
+    assert dense and all(h.similarity == pytest.approx(h.score) for h in dense)
+    assert all(h.similarity == pytest.approx(by_chunk[h.chunk_id]) for h in hybrid)
+    assert all(h.similarity is None for h in find(query, mode="lexical").hits)
