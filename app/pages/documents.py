@@ -1,0 +1,136 @@
+"""Documents of an oracle: upload with progress, status of each, chunks, delete, re-ingest."""
+
+from uuid import UUID
+
+import streamlit as st
+import workbench_ui as ui
+from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+from supercore_core import documents
+from supercore_core.errors import UnsupportedFileError
+from supercore_core.ingest.parsers import SUPPORTED_TYPES, file_type_of
+from supercore_core.ingest.pipeline import IngestOutcome, SourceFile
+
+PAGE_SIZE = 10
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def load_documents(solution_id: UUID, oracle_id: UUID) -> documents.DocumentList:
+    with ui.tenant(solution_id) as session:
+        return documents.list_documents(session, oracle_id)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def load_chunks(solution_id: UUID, document_id: UUID, offset: int) -> documents.ChunkPage:
+    with ui.tenant(solution_id) as session:
+        return documents.chunk_page(session, document_id, offset=offset, limit=PAGE_SIZE)
+
+
+def refresh() -> None:
+    load_documents.clear()
+    load_chunks.clear()
+
+
+def checked_sources(uploads: list[UploadedFile]) -> list[SourceFile]:
+    """The uploads as sources; any unsupported or empty file stops with one message."""
+    if not uploads:
+        ui.fail("choose at least one file to upload")
+    problems = []
+    for upload in uploads:
+        try:
+            file_type_of(upload.name)
+        except UnsupportedFileError as exc:
+            problems.append(str(exc))
+        if upload.size == 0:
+            problems.append(f"{upload.name} is empty: upload a file that has text in it")
+    if problems:
+        ui.fail("nothing was ingested: " + "; ".join(problems))
+    return [SourceFile(u.name, u.getvalue()) for u in uploads]
+
+
+tenant = ui.current_tenant()
+st.title("Documents")
+st.caption(f"Tenant {tenant.name}: everything here is read under row-level security.")
+oracle = ui.oracle_picker(tenant.solution_id, key="documents_oracle")
+
+with st.form("upload", clear_on_submit=False):
+    uploads = st.file_uploader(
+        f"Add documents ({', '.join(SUPPORTED_TYPES)})", accept_multiple_files=True
+    )
+    submitted = st.form_submit_button("Ingest")
+if submitted:
+    sources = checked_sources(uploads or [])
+    bar = st.progress(0.0, text=f"ingesting {len(sources)} files ...")
+    done: list[str] = []
+
+    def advance(outcome: IngestOutcome) -> None:
+        done.append(outcome.filename)
+        bar.progress(
+            len(done) / len(sources), text=f"{len(done)}/{len(sources)}: {outcome.filename}"
+        )
+
+    with ui.shown_errors():
+        outcomes = documents.ingest_uploads(
+            ui.sessions(), ui.upload_store(), solution_id=tenant.solution_id,
+            oracle_id=oracle.oracle_id, sources=sources, embedder=ui.embedder(), on_done=advance,
+        )  # fmt: skip
+    refresh()
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            st.error(f"{outcome.filename}: {outcome.error}")
+        elif outcome.status == "unchanged":
+            st.info(f"{outcome.filename}: already ingested, unchanged")
+        else:
+            st.success(f"{outcome.filename}: {outcome.chunks} chunks")
+
+with ui.shown_errors():
+    listed = load_documents(tenant.solution_id, oracle.oracle_id)
+counts = st.columns(4)
+for column, status in zip(counts, ("pending", "processing", "completed", "failed"), strict=True):
+    column.metric(status.capitalize(), listed.count(status))
+if not listed.rows:
+    st.info("No documents in this oracle yet: upload some above.")
+    st.stop()
+st.dataframe(
+    listed.to_frame().drop(columns=["document_id", "has_original"]),
+    hide_index=True,
+    column_config={"error": st.column_config.TextColumn("reason (failed)")},
+)
+
+st.subheader("Chunks")
+by_id = {r.document_id: r for r in listed.rows}
+document_id = st.selectbox(
+    "Document", list(by_id), format_func=lambda d: f"{by_id[d].filename} ({by_id[d].status})"
+)
+row = by_id[document_id]
+pages = max(1, -(-row.chunks // PAGE_SIZE))
+page = st.number_input("Page", 1, pages, 1, key=f"page_{document_id}") if pages > 1 else 1
+with ui.shown_errors():
+    chunks = load_chunks(tenant.solution_id, document_id, (int(page) - 1) * PAGE_SIZE)
+st.caption(f"{chunks.total} chunks, page {page} of {pages}")
+for chunk in chunks.rows:
+    with st.expander(f"#{chunk.chunk_index} · {chunk.tokens or '?'} tokens"):
+        st.text(chunk.content)
+
+left, right = st.columns(2)
+if left.button(
+    "Re-ingest",
+    disabled=not row.has_original,
+    help="parse, chunk and embed again from the stored original",
+):
+    with st.spinner("re-ingesting ..."), ui.shown_errors():
+        outcome = documents.reingest(
+            ui.sessions(), ui.upload_store(), solution_id=tenant.solution_id,
+            document_id=document_id, embedder=ui.embedder(),
+        )  # fmt: skip
+    refresh()
+    if outcome.status == "failed":
+        ui.fail(f"{outcome.filename}: {outcome.error}")
+    st.success(f"{outcome.filename}: re-ingested, {outcome.chunks} chunks")
+confirm = right.checkbox(f"Yes, delete {row.filename} and its chunks")
+if right.button("Delete", disabled=not confirm, type="primary"):
+    with ui.shown_errors(), ui.tenant(tenant.solution_id) as session:
+        stored = documents.delete_document(session, document_id)
+    ui.upload_store().remove(stored)
+    refresh()
+    st.rerun()

@@ -1,0 +1,186 @@
+"""Shared pieces of the dashboard: edge objects built once, the tenant picker, error display.
+
+Pages import this module (the main script's folder is on ``sys.path``). Everything that
+knows SQL lives in ``supercore_core``; this module only builds the edge objects and renders.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, NoReturn
+from uuid import UUID
+
+import streamlit as st
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from supercore_core import Settings, admin_session, make_engine, make_sessions, tenant_session
+from supercore_core.catalog import list_oracles, list_solutions
+from supercore_core.documents import UploadStore
+from supercore_core.embedding import MiniLMEmbedder
+from supercore_core.errors import UserError
+
+TENANT_KEY = "tenant_id"
+_FLASH = "_done_message"
+
+
+@dataclass(frozen=True)
+class TenantChoice:
+    """A tenant as the sidebar lists it."""
+
+    solution_id: UUID
+    slug: str
+    name: str
+    status: str
+
+
+@dataclass(frozen=True)
+class OracleChoice:
+    """An oracle as the pickers list it."""
+
+    oracle_id: UUID
+    name: str
+    oracle_type: str
+    status: str
+
+
+def fail(message: str) -> NoReturn:
+    """Show ``message`` as an error and stop this run of the page."""
+    st.error(message)
+    st.stop()
+
+
+def done(message: str) -> NoReturn:
+    """Rerun the page (so every table shows the change) and then show ``message``."""
+    st.session_state[_FLASH] = message
+    st.rerun()
+
+
+def show_done() -> None:
+    """Show the message ``done`` left for this run, if any."""
+    message = st.session_state.pop(_FLASH, None)
+    if message:
+        st.success(message)
+
+
+@contextmanager
+def shown_errors() -> Iterator[None]:
+    """Render a ``UserError`` (or a database that went away) as one error and stop."""
+    try:
+        yield
+    except UserError as exc:
+        fail(str(exc))
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        fail(f"the database is not answering: {reason}. Start it with `supercore db start`.")
+
+
+def settings() -> Settings:
+    """Settings from the environment (``SUPERCORE_DATABASE_URL``, ``SUPERCORE_DATA_DIR``)."""
+    return Settings()
+
+
+@st.cache_resource(show_spinner=False)
+def _sessions_for(database_url: str | None, data_dir: str) -> sessionmaker[Session]:
+    return make_sessions(make_engine(Settings(database_url=database_url, data_dir=data_dir)))
+
+
+def sessions() -> sessionmaker[Session]:
+    """The session factory, built once per database (a failure is shown, not cached)."""
+    current = settings()
+    with shown_errors():
+        return _sessions_for(current.database_url, str(current.data_dir))
+
+
+@st.cache_resource(show_spinner="Loading the embedding model ...")
+def embedder() -> MiniLMEmbedder:
+    """The bundled offline MiniLM embedder, loaded once per process."""
+    return MiniLMEmbedder()
+
+
+def upload_store() -> UploadStore:
+    """Where uploaded originals are kept (under the data directory)."""
+    return UploadStore(settings().data_dir / "uploads")
+
+
+def admin(reason: str) -> Any:
+    """An admin session recorded with ``reason`` in the audit log."""
+    return admin_session(sessions(), reason=f"dashboard: {reason}")
+
+
+def tenant(solution_id: UUID) -> Any:
+    """A tenant session (RLS scoped to ``solution_id``)."""
+    return tenant_session(sessions(), solution_id=solution_id)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def tenant_choices(database_url: str | None) -> list[TenantChoice]:
+    """Every tenant, for the sidebar (cached per database for 30 s)."""
+    with admin("list tenants for the picker") as session:
+        return [TenantChoice(s.id, s.slug, s.name, s.status) for s in list_solutions(session)]
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def oracle_choices(solution_id: UUID) -> list[OracleChoice]:
+    """The tenant's oracles (cached per tenant for 30 s)."""
+    with tenant(solution_id) as session:
+        return [
+            OracleChoice(o.id, o.oracle_name, o.oracle_type, o.status)
+            for o in list_oracles(session, solution_id)
+        ]
+
+
+def refresh_catalog() -> None:
+    """Forget cached tenant and oracle lists after a change."""
+    tenant_choices.clear()
+    oracle_choices.clear()
+
+
+def tenant_picker() -> TenantChoice | None:
+    """The sidebar's tenant picker. The choice lives in session state under ``TENANT_KEY``
+    (not as the widget's key), so it survives pages that do not show the picker."""
+    current = st.session_state.get(TENANT_KEY)
+    with shown_errors():
+        choices = tenant_choices(settings().database_url)
+        if current is not None and current not in {c.solution_id for c in choices}:
+            tenant_choices.clear()  # created elsewhere since the list was cached
+            choices = tenant_choices(settings().database_url)
+    if not choices:
+        st.sidebar.info("No tenants yet: create one on the Tenants page or run `make run`.")
+        return None
+    by_id = {c.solution_id: c for c in choices}
+    ids = list(by_id)
+    picked = st.sidebar.selectbox(
+        "Tenant",
+        ids,
+        index=ids.index(current) if current in by_id else 0,
+        format_func=lambda sid: f"{by_id[sid].name} ({by_id[sid].slug})",
+    )
+    st.session_state[TENANT_KEY] = picked
+    return by_id[picked]
+
+
+def current_tenant() -> TenantChoice:
+    """The tenant picked in the sidebar (shown here); stops with a hint when there is none."""
+    picked = tenant_picker()
+    if picked is None:
+        st.info("No tenant yet: create one on the Tenants page, or load the demo data.")
+        st.stop()
+    return picked
+
+
+def oracle_picker(solution_id: UUID, *, key: str, label: str = "Oracle") -> OracleChoice:
+    """A select box of the tenant's oracles; stops with a hint when there are none."""
+    with shown_errors():
+        choices = oracle_choices(solution_id)
+    if not choices:
+        st.info("This tenant has no oracle yet: create one on the Tenants page.")
+        st.stop()
+    by_id = {c.oracle_id: c for c in choices}
+    picked = st.selectbox(
+        label,
+        list(by_id),
+        key=f"{key}_{solution_id}",
+        format_func=lambda oid: f"{by_id[oid].name} ({by_id[oid].oracle_type})",
+    )
+    return by_id[picked]
