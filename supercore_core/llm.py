@@ -164,21 +164,44 @@ class OfflineAnswerer:
 
     def _compose(self, passages: Sequence[Passage], question: str) -> str:
         wanted = _terms(question)
-        scored = [
-            (len(wanted & _terms(sentence)), -p.number, -i, sentence.strip(), p.number)
-            for p in passages
-            for i, sentence in enumerate(_SENTENCE.split(p.text))
-            if sentence.strip()
-        ]
-        best = sorted(scored, reverse=True)[: self.max_quotes]
-        quotes = [f'> "{s}" [{n}]' for overlap, _, _, s, n in best if overlap]
-        if not quotes:
-            quotes = [
-                f'> "{_SENTENCE.split(p.text.strip())[0]}" [{p.number}]' for p in passages[:1]
-            ]
+        scored = sorted(
+            (
+                (len(wanted & _terms(unit)), -p.number, -i, unit, p.number)
+                for p in passages
+                for i, unit in enumerate(quotable_units(p.text))
+            ),
+            reverse=True,
+        )
+        quotes: list[str] = []
+        for overlap, _, _, unit, number in scored:
+            quote = f'> "{unit}" [{number}]'
+            if overlap and unit not in "".join(quotes) and len(quotes) < self.max_quotes:
+                quotes.append(quote)
+        if not quotes and passages:
+            first = passages[0]
+            quotes = [f'> "{quotable_units(first.text)[0]}" [{first.number}]']
         if not quotes:
             return f"{OFFLINE_LABEL}\n\nNo passages were retrieved for this question."
         return f"{OFFLINE_LABEL}\n\n" + "\n".join(quotes)
+
+
+_TABLE_RULE = re.compile(r"^\|?[\s:|-]+\|?$")
+
+
+def quotable_units(text: str) -> list[str]:
+    """Sentences of prose; each table row together with its table's header row."""
+    units: list[str] = []
+    header: str | None = None
+    for line in (line.strip() for line in text.splitlines()):
+        if line.startswith("|"):
+            if header is None:
+                header = line
+            elif not _TABLE_RULE.match(line):
+                units.append(f"{header} {line}")
+            continue
+        header = None
+        units += [s.strip() for s in _SENTENCE.split(line) if s.strip()]
+    return units or [text.strip()]
 
 
 @contextmanager
