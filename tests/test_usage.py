@@ -84,28 +84,27 @@ def test_latency_percentiles(app_sessions: sessionmaker[Session], traffic: Traff
     assert (mini.messages, mini.p50_ms, mini.p95_ms, mini.max_ms) == (3, 200, 290, 300)
 
 
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        # gpt-4o $2.50 / $10 per M: inputs 7010 * 2.5e-6 + outputs 1510 * 10e-6
+        ("gpt-4o", Decimal("0.032625")),
+        ("no-such-model", None),  # unpriced: unknown, never $0
+    ],
+)
 def test_reprice_on_another_model(
-    app_sessions: sessionmaker[Session], traffic: Traffic, settings: Settings
+    app_sessions: sessionmaker[Session],
+    traffic: Traffic,
+    settings: Settings,
+    model: str,
+    expected: Decimal | None,
 ) -> None:
     with tenant_session(app_sessions, solution_id=traffic.solution_id) as session:
         result = reprice(
-            session, oracle_id=traffic.oracle_id, provider="openai", model="gpt-4o",
+            session, oracle_id=traffic.oracle_id, provider="openai", model=model,
             settings=settings, **WINDOW,
         )  # fmt: skip
 
-    # gpt-4o $2.50 / $10 per M: inputs 7010 * 2.5e-6 + outputs 1510 * 10e-6
     assert (result.messages, result.input_tokens, result.output_tokens) == (4, 7010, 1510)
-    assert result.repriced_cost_usd == Decimal("0.032625")
+    assert result.repriced_cost_usd == expected
     assert result.recorded_cost_usd == Decimal("0.00195")
-
-
-def test_reprice_on_an_unpriced_model_is_none(
-    app_sessions: sessionmaker[Session], traffic: Traffic, settings: Settings
-) -> None:
-    with tenant_session(app_sessions, solution_id=traffic.solution_id) as session:
-        result = reprice(
-            session, oracle_id=traffic.oracle_id, provider="openai", model="no-such-model",
-            settings=settings, **WINDOW,
-        )  # fmt: skip
-
-    assert result.repriced_cost_usd is None and result.messages == 4
