@@ -1,0 +1,228 @@
+"""CLI: ``supercore eval run|sweep|compare|list|gate`` (the evaluation command group)."""
+
+import json
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+
+import typer
+from sqlalchemy.orm import Session, sessionmaker
+from tqdm import tqdm
+
+from supercore_core.cli_support import cli_sessions, resolve, user_errors
+from supercore_core.db.sessions import admin_session, tenant_session
+from supercore_core.embedding import MiniLMEmbedder
+from supercore_core.errors import UserError
+from supercore_core.evaluation.beir import load_dataset
+from supercore_core.evaluation.gate import DEFAULT_GATES, read_gates, run_gate
+from supercore_core.evaluation.metrics import Aggregate
+from supercore_core.evaluation.runner import EvalRequest, evaluate, ingest_dataset, oracle_config
+from supercore_core.evaluation.runs import RunSummary, compare_runs, list_runs
+from supercore_core.evaluation.sweep import SweepGrid, promote_config, run_sweep
+from supercore_core.retrieval import MODES, Mode, RetrievalConfig
+
+DatasetOpt = Annotated[Path, typer.Option("--dataset", help="BEIR folder")]
+TenantOpt = Annotated[str, typer.Option("--tenant", help="tenant slug")]
+OracleOpt = Annotated[str, typer.Option("--oracle", help="oracle name")]
+ConfigOpt = Annotated[
+    str | None, typer.Option("--config", help="retrieval settings: JSON or a .json file")
+]
+
+
+def _fmt(agg: Aggregate) -> str:
+    if math.isnan(agg.mean):
+        return f"unmeasured ({agg.unmeasured} queries)"
+    note = f", {agg.unmeasured} unmeasured" if agg.unmeasured else ""
+    return f"{agg.mean:.4f}  [{agg.low:.4f}, {agg.high:.4f}]  n={agg.n}{note}"
+
+
+def _print_run(run: RunSummary) -> None:
+    typer.echo(f"run {run.id}  {run.status}  {run.dataset}  mode={run.mode}  "
+               f"{run.query_count} queries  {run.timings.get('total_s', 0):.1f} s")  # fmt: skip
+    for name, agg in run.metrics.items():
+        typer.echo(f"  {name:<22} {_fmt(agg)}")
+    cost = "unpriced" if run.cost_usd is None else f"${run.cost_usd:.6f}"
+    typer.echo(f"  tokens {run.input_tokens} in / {run.output_tokens} out, cost {cost}")
+    typer.echo(f"  canary hits: {run.canary_hits}")
+
+
+def _config_overrides(config: str | None) -> dict[str, Any]:
+    if config is None:
+        return {}
+    raw = Path(config).read_text("utf-8") if config.endswith(".json") else config
+    try:
+        parsed = json.loads(raw)
+    except (json.JSONDecodeError, OSError) as exc:
+        raise UserError(f"--config is neither JSON nor a readable .json file: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise UserError('--config must be a JSON object, e.g. {"mode": "hybrid", "k": 8}')
+    return parsed
+
+
+def eval_run(
+    dataset: DatasetOpt,
+    tenant: TenantOpt,
+    oracle: OracleOpt,
+    config: ConfigOpt = None,
+    canaries: Annotated[bool, typer.Option(help="plant and probe leakage canaries")] = True,
+) -> None:
+    """Load a BEIR dataset into an oracle, evaluate it and store the run; exit 1 on a leak."""
+    data = load_dataset(dataset)
+    overrides = _config_overrides(config)
+    embedder = MiniLMEmbedder()
+    with cli_sessions() as sessions:
+        solution_id, oracle_id = resolve(sessions, tenant, oracle)
+        assert oracle_id is not None
+        base = oracle_config(sessions, solution_id, oracle_id)
+        chosen = RetrievalConfig.from_oracle({**base.__dict__, **overrides})
+        with tqdm(total=data.corpus_size(), unit="doc", desc="load corpus") as bar:
+            ingest_dataset(sessions, data, solution_id=solution_id, oracle_id=oracle_id,
+                           embedder=embedder, on_done=lambda _: bar.update())  # fmt: skip
+        request = EvalRequest(data, solution_id, oracle_id, chosen, canaries=canaries)
+        run = evaluate(sessions, request, embedder=embedder)
+    _print_run(run)
+    if run.status == "failed":
+        raise UserError(f"run {run.id} failed: {run.canary_hits} canary hits (tenant leakage)")
+
+
+def _ints(value: str) -> list[int]:
+    try:
+        return [int(v) for v in value.split(",") if v.strip()]
+    except ValueError as exc:
+        raise UserError(f"expected comma-separated integers, got {value!r}") from exc
+
+
+def _modes(value: str) -> list[Mode]:
+    chosen = [m for m in MODES if m in value.split(",")]
+    if len(chosen) != len([v for v in value.split(",") if v.strip()]):
+        raise UserError(f"unknown mode in {value!r}: use dense, lexical or hybrid")
+    return chosen
+
+
+def _weights(value: str) -> list[tuple[float, float]]:
+    try:
+        pairs = [tuple(float(x) for x in w.split(":")) for w in value.split(",") if w.strip()]
+    except ValueError as exc:
+        raise UserError(f"weights are dense:lexical pairs like 1:1,2:1, got {value!r}") from exc
+    if any(len(p) != 2 for p in pairs):
+        raise UserError(f"weights are dense:lexical pairs like 1:1,2:1, got {value!r}")
+    return [(p[0], p[1]) for p in pairs]
+
+
+def eval_sweep(
+    dataset: DatasetOpt,
+    tenant: TenantOpt,
+    oracle: OracleOpt,
+    modes: Annotated[str, typer.Option("--modes")] = "dense,lexical,hybrid",
+    ks: Annotated[str, typer.Option("--k", help="e.g. 4,8")] = "8",
+    rrf_ks: Annotated[str, typer.Option("--rrf-k", help="e.g. 20,60")] = "60",
+    weights: Annotated[str, typer.Option("--weights", help="dense:lexical, e.g. 1:1,2:1")] = "1:1",
+    chunk_tokens: Annotated[str, typer.Option("--chunk-tokens", help="e.g. 120,200")] = "",
+    metric: Annotated[str, typer.Option("--metric")] = "nDCG@10",
+    promote: Annotated[bool, typer.Option("--promote", help="write the best config")] = False,
+) -> None:
+    """Evaluate a grid of retrieval settings on an oracle; print the table; optionally promote."""
+    data = load_dataset(dataset)
+    grid = SweepGrid(_modes(modes), _ints(ks), _ints(rrf_ks), _weights(weights),
+                     [*_ints(chunk_tokens)] or [None])  # fmt: skip
+    with cli_sessions() as sessions:
+        solution_id, oracle_id = resolve(sessions, tenant, oracle)
+        assert oracle_id is not None
+        ingest_dataset(sessions, data, solution_id=solution_id, oracle_id=oracle_id,
+                       embedder=MiniLMEmbedder())  # fmt: skip
+        result = run_sweep(sessions, data, solution_id=solution_id, oracle_id=oracle_id,
+                           embedder=MiniLMEmbedder(), grid=grid)  # fmt: skip
+        best = result.best(metric)
+        if promote:
+            with tenant_session(sessions, solution_id=solution_id) as session:
+                promote_config(session, oracle_id=oracle_id, config=best.config)
+    frame = result.to_frame()
+    columns = ["mode", "k", "rrf_k", "dense_weight", "lexical_weight", "chunk_tokens", metric,
+               f"{metric} low", f"{metric} high", "run_id"]  # fmt: skip
+    typer.echo(frame[columns].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    typer.echo(f"best by {metric}: run {best.id} ({best.metrics[metric].mean:.4f})")
+    if promote:
+        typer.echo(f"promoted to oracle {oracle}")
+
+
+@contextmanager
+def _reader(sessions: sessionmaker[Session], tenant: str | None) -> Iterator[Session]:
+    if tenant is None:
+        with admin_session(sessions, reason="read evaluation runs (CLI)") as session:
+            yield session
+        return
+    solution_id, _ = resolve(sessions, tenant, None)
+    with tenant_session(sessions, solution_id=solution_id) as session:
+        yield session
+
+
+def _run_id(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError as exc:
+        raise UserError(f"not a run id (expected a UUID): {value!r}") from exc
+
+
+def eval_compare(
+    run_a: str,
+    run_b: str,
+    tenant: Annotated[str | None, typer.Option("--tenant")] = None,
+) -> None:
+    """Compare run B with run A: per metric, the paired difference and its interval."""
+    a, b = _run_id(run_a), _run_id(run_b)
+    with cli_sessions() as sessions, _reader(sessions, tenant) as session:
+        comparison = compare_runs(session, a, b)
+    typer.echo(f"{comparison.paired_queries} paired queries; delta = B - A (95% bootstrap CI)")
+    for d in comparison.metrics:
+        mark = "  *" if d.significant else ""
+        interval = f"[{d.delta.low:+.4f}, {d.delta.high:+.4f}]"
+        typer.echo(f"  {d.metric:<22} A {d.a.mean:.4f}  B {d.b.mean:.4f}  "
+                   f"delta {d.delta.mean:+.4f} {interval}{mark}")  # fmt: skip
+
+
+def eval_list(
+    tenant: Annotated[str | None, typer.Option("--tenant")] = None,
+    limit: Annotated[int, typer.Option("--limit")] = 20,
+) -> None:
+    """List stored runs, newest first (all tenants without --tenant)."""
+    with cli_sessions() as sessions, _reader(sessions, tenant) as session:
+        runs = list_runs(session, limit=limit).runs
+    for run in runs:
+        ndcg = run.metrics.get("nDCG@10")
+        score = f"{ndcg.mean:.4f}" if ndcg and not math.isnan(ndcg.mean) else "-"
+        typer.echo(f"{run.id}  {run.created_at:%Y-%m-%d %H:%M}  {run.status:<9} {run.kind:<9} "
+                   f"{run.dataset:<20} {run.mode:<8} nDCG@10 {score}")  # fmt: skip
+    if not runs:
+        typer.echo("no runs")
+
+
+def eval_gate(
+    gates: Annotated[Path, typer.Option("--gates", help="thresholds file")] = DEFAULT_GATES,
+) -> None:
+    """Run the CI gate; exit 1 on a regression beyond the interval or any canary hit."""
+    spec = read_gates(gates)
+    with cli_sessions() as sessions:
+        report = run_gate(
+            sessions, MiniLMEmbedder(), spec,
+            on_run=lambda r: typer.echo(f"  {r.dataset} {r.mode}: {r.status}"),
+        )  # fmt: skip
+    for check in report.checks:
+        verdict = "ok" if check.passed else "REGRESSION"
+        typer.echo(f"{check.mode:<8} {check.metric:<12} baseline {check.baseline:.4f}  "
+                   f"{_fmt(check.value)}  {verdict}")  # fmt: skip
+    typer.echo(f"canary hits: {report.canary_hits}")
+    if not report.passed:
+        failed = [f"{c.mode} {c.metric}" for c in report.checks if not c.passed]
+        raise UserError(f"gate failed: regressions {failed or 'none'}, "
+                        f"{report.canary_hits} canary hits")  # fmt: skip
+    typer.echo("gate passed")
+
+
+def register(eval_app: typer.Typer) -> None:
+    """Add the evaluation commands to the ``eval`` group."""
+    for name, command in (("run", eval_run), ("sweep", eval_sweep), ("compare", eval_compare),
+                          ("list", eval_list), ("gate", eval_gate)):  # fmt: skip
+        eval_app.command(name)(user_errors(command))

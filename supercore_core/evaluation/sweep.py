@@ -1,0 +1,173 @@
+"""Parameter sweeps per oracle: mode x k x RRF k / weights x chunk size, and promotion.
+
+A chunk size other than the oracle's is evaluated on a scratch oracle of the same tenant
+(``<oracle>~chunks<N>``) that holds the corpus re-chunked; every other parameter is a
+search-time setting. Every configuration is a stored run; ``promote_config`` writes the
+chosen one into the oracle's ``retrieval_config`` in one call.
+"""
+
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from supercore_core.catalog import get_or_create_oracle, oracle_by_id
+from supercore_core.db.sessions import tenant_session
+from supercore_core.embedding import Embedder
+from supercore_core.errors import UserError
+from supercore_core.evaluation.beir import BeirDataset
+from supercore_core.evaluation.runner import EvalRequest, evaluate, ingest_dataset, oracle_config
+from supercore_core.evaluation.runs import RunSummary
+from supercore_core.ingest.chunking import ChunkingConfig
+from supercore_core.models import Oracle
+from supercore_core.retrieval import MODES, Mode, RetrievalConfig
+
+SEARCH_KEYS = ("mode", "k", "rrf_k", "dense_weight", "lexical_weight")
+
+
+@dataclass(frozen=True)
+class SweepGrid:
+    """The values to try; RRF k and weights only vary for hybrid."""
+
+    modes: Sequence[Mode] = MODES
+    ks: Sequence[int] = (8,)
+    rrf_ks: Sequence[int] = (60,)
+    weights: Sequence[tuple[float, float]] = ((1.0, 1.0),)  # (dense, lexical)
+    chunk_tokens: Sequence[int | None] = (None,)  # None: the oracle's own chunking
+
+    def configs(self, base: RetrievalConfig) -> Iterator[tuple[int | None, RetrievalConfig]]:
+        """Each distinct (chunk size, search config) of the grid."""
+        seen: set[tuple[Any, ...]] = set()
+        for chunks, mode, k, rrf_k, (dense, lexical) in itertools.product(
+            self.chunk_tokens, self.modes, self.ks, self.rrf_ks, self.weights
+        ):
+            if mode != "hybrid":
+                rrf_k, dense, lexical = base.rrf_k, base.dense_weight, base.lexical_weight
+            config = replace(base, mode=mode, k=k, rrf_k=rrf_k, dense_weight=dense,
+                             lexical_weight=lexical)  # fmt: skip
+            key = (chunks, mode, k, rrf_k, dense, lexical)
+            if key not in seen:
+                seen.add(key)
+                yield chunks, config
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """One stored run per configuration."""
+
+    oracle_id: UUID
+    runs: tuple[RunSummary, ...]
+
+    def to_frame(self) -> Any:
+        """One row per configuration: its parameters and metric means with intervals."""
+        import pandas as pd
+
+        rows = []
+        for run in self.runs:
+            params = {key: run.config.get(key) for key in SEARCH_KEYS}
+            params["chunk_tokens"] = run.config.get("chunk_tokens")
+            rows.append({**params, **run.row()})
+        return pd.DataFrame(rows)
+
+    def best(self, metric: str = "nDCG@10") -> RunSummary:
+        """The run with the highest mean of ``metric``."""
+        scored = [r for r in self.runs if metric in r.metrics]
+        if not scored:
+            raise UserError(f"no run of this sweep measured {metric!r}")
+        return max(scored, key=lambda r: r.metrics[metric].mean)
+
+    def plot(self, metric: str = "nDCG@10") -> Any:
+        """A plotly bar chart of ``metric`` per configuration with its interval."""
+        import plotly.graph_objects as go  # type: ignore[import-untyped]
+
+        frame = self.to_frame()
+        labels = [_label(row) for row in frame.to_dict("records")]
+        figure = go.Figure(
+            go.Bar(
+                x=labels, y=frame[metric],
+                error_y={"type": "data", "symmetric": False,
+                         "array": frame[f"{metric} high"] - frame[metric],
+                         "arrayminus": frame[metric] - frame[f"{metric} low"]},
+            )
+        )  # fmt: skip
+        figure.update_layout(title=f"{metric} per configuration (95% bootstrap CI)",
+                             yaxis_title=metric, height=420)  # fmt: skip
+        return figure
+
+
+def _label(row: Mapping[str, Any]) -> str:
+    label = f"{row['mode']} k={row['k']}"
+    if row["mode"] == "hybrid":
+        label += f" rrf={row['rrf_k']} w={row['dense_weight']:g}:{row['lexical_weight']:g}"
+    if row.get("chunk_tokens"):
+        label += f" chunks={row['chunk_tokens']}"
+    return label
+
+
+def scratch_oracle(
+    sessions: sessionmaker[Session],
+    dataset: BeirDataset,
+    *,
+    solution_id: UUID,
+    oracle_id: UUID,
+    chunk_tokens: int,
+    embedder: Embedder,
+) -> UUID:
+    """The oracle's corpus re-chunked at ``chunk_tokens`` into ``<oracle>~chunks<N>``."""
+    overlap = min(ChunkingConfig.overlap_tokens, chunk_tokens // 5)
+    with tenant_session(sessions, solution_id=solution_id) as session:
+        name = f"{oracle_by_id(session, oracle_id).oracle_name}~chunks{chunk_tokens}"
+        scratch = get_or_create_oracle(session, solution_id=solution_id, oracle_name=name)
+        scratch.retrieval_config = {"chunk_tokens": chunk_tokens, "overlap_tokens": overlap}
+        scratch_id = scratch.id
+    ingest_dataset(sessions, dataset, solution_id=solution_id, oracle_id=scratch_id,
+                   embedder=embedder, chunking=ChunkingConfig(chunk_tokens, overlap))  # fmt: skip
+    return scratch_id
+
+
+def run_sweep(
+    sessions: sessionmaker[Session],
+    dataset: BeirDataset,
+    *,
+    solution_id: UUID,
+    oracle_id: UUID,
+    embedder: Embedder,
+    grid: SweepGrid,
+    on_run: Callable[[RunSummary], None] | None = None,
+) -> SweepResult:
+    """Evaluate every configuration of ``grid`` on the oracle (or its re-chunked scratch)."""
+    base = oracle_config(sessions, solution_id, oracle_id)
+    targets: dict[int | None, UUID] = {None: oracle_id}
+    runs = []
+    for chunks, config in grid.configs(base):
+        if chunks is not None and chunks not in targets:
+            targets[chunks] = scratch_oracle(sessions, dataset, solution_id=solution_id,
+                                             oracle_id=oracle_id, chunk_tokens=chunks,
+                                             embedder=embedder)  # fmt: skip
+        sweep_of = {"sweep_of": str(oracle_id)}
+        request = EvalRequest(dataset, solution_id, targets[chunks], config, kind="sweep",
+                              metadata=sweep_of)  # fmt: skip
+        run = evaluate(sessions, request, embedder=embedder)
+        runs.append(run)
+        if on_run is not None:
+            on_run(run)
+    return SweepResult(oracle_id, tuple(runs))
+
+
+def promote_config(session: Session, *, oracle_id: UUID, config: Mapping[str, Any]) -> Oracle:
+    """Write a run's search settings (and chunk size, if swept) into the oracle's config.
+
+    A new chunk size applies to documents ingested from now on; re-ingest to apply it to
+    the existing ones.
+    """
+    oracle = oracle_by_id(session, oracle_id)
+    chosen = {key: config[key] for key in SEARCH_KEYS if key in config}
+    RetrievalConfig.from_oracle(chosen)  # validates before anything is written
+    if config.get("chunk_tokens"):
+        chosen["chunk_tokens"] = int(config["chunk_tokens"])
+    oracle.retrieval_config = {**oracle.retrieval_config, **chosen}
+    session.flush()
+    return oracle

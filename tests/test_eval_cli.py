@@ -1,0 +1,95 @@
+"""CLI: `supercore eval run|compare|list|sweep|gate` on the test database."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.factories import unique_slug
+from tests.test_cli_rag import cli_env, invoke
+
+__all__ = ["cli_env"]  # the fixture, shared with the other CLI tests
+TINY = Path(__file__).parent / "data" / "beir_tiny"
+RUN_ID = re.compile(r"\brun ([0-9a-f-]{36})")
+
+
+@pytest.fixture
+def tenant(cli_env: None) -> str:
+    slug = unique_slug()
+    assert invoke("tenant", "create", slug, "Eval Co")[0] == 0
+    assert invoke("tenant", "add-oracle", "tiny", "--tenant", slug)[0] == 0
+    return slug
+
+
+def test_run_compare_and_list(tenant: str) -> None:
+    code, first = invoke("eval", "run", "--dataset", str(TINY), "--tenant", tenant,
+                         "--oracle", "tiny", "--config", '{"mode": "lexical", "k": 2}')  # fmt: skip
+    assert code == 0, first
+    assert "mode=lexical" in first and "canary hits: 0" in first
+    assert re.search(r"nDCG@10 +1\.0000", first)
+    code, second = invoke("eval", "run", "--dataset", str(TINY), "--tenant", tenant,
+                          "--oracle", "tiny", "--config", '{"mode": "dense"}')  # fmt: skip
+    assert code == 0, second
+    a, b = RUN_ID.search(first), RUN_ID.search(second)
+    assert a and b
+    code, output = invoke("eval", "compare", a.group(1), b.group(1), "--tenant", tenant)
+    assert code == 0, output
+    assert "3 paired queries" in output and "nDCG@10" in output
+    code, output = invoke("eval", "list", "--tenant", tenant)
+    assert code == 0
+    assert [line.split()[0] for line in output.splitlines()] == [b.group(1), a.group(1)]
+
+
+def test_sweep_prints_a_table_and_promotes(tenant: str) -> None:
+    code, output = invoke("eval", "sweep", "--dataset", str(TINY), "--tenant", tenant,
+                          "--oracle", "tiny", "--modes", "lexical,hybrid", "--rrf-k", "10,60",
+                          "--promote")  # fmt: skip
+    assert code == 0, output
+    assert len([line for line in output.splitlines() if line.startswith(("lexical", " "))]) >= 3
+    assert "best by nDCG@10" in output and "promoted to oracle tiny" in output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("eval", "run", "--dataset", str(TINY), "--tenant", "no-such", "--oracle", "x"),
+         "no tenant with slug"),
+        (("eval", "run", "--dataset", "/nope", "--tenant", "t", "--oracle", "x"),
+         "is not a BEIR dataset folder"),
+        (("eval", "compare", "abc", "def"), "not a run id"),
+        (("eval", "sweep", "--dataset", str(TINY), "--tenant", "t", "--oracle", "x",
+          "--modes", "fuzzy"), "unknown mode"),
+        (("eval", "sweep", "--dataset", str(TINY), "--tenant", "t", "--oracle", "x",
+          "--weights", "1-2"), "dense:lexical pairs"),
+        (("eval", "gate", "--gates", "/no/gates.toml"), "no gates file"),
+    ],
+)  # fmt: skip
+def test_bad_input_gives_one_line_and_exit_1(
+    cli_env: None, args: tuple[str, ...], message: str
+) -> None:
+    code, output = invoke(*args)
+    assert code == 1
+    assert message in output
+    assert "Traceback" not in output
+
+
+def test_bad_config_json(tenant: str) -> None:
+    code, output = invoke("eval", "run", "--dataset", str(TINY), "--tenant", tenant,
+                          "--oracle", "tiny", "--config", "{mode")  # fmt: skip
+    assert code == 1 and "--config is neither JSON" in output
+
+
+def test_gate_fails_below_the_interval(cli_env: None, tmp_path: Path) -> None:
+    gates = tmp_path / "gates.toml"
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "tiny-gate").symlink_to(TINY)
+    gates.write_text(
+        'dataset = "data"\noracle = "tiny"\n'
+        '[baselines.lexical]\n"nDCG@10" = 0.5\n'
+        '[baselines.dense]\n"MRR@10" = 1.01\n'
+    )
+    code, output = invoke("eval", "gate", "--gates", str(gates))
+    assert code == 1, output
+    assert re.search(r"lexical +nDCG@10 .* ok", output)
+    assert re.search(r"dense +MRR@10 .* REGRESSION", output)
+    assert "gate failed: regressions ['dense MRR@10']" in output
