@@ -12,10 +12,12 @@ from supercore_core.cli_support import cli_sessions, user_errors
 from supercore_core.config import Settings
 from supercore_core.db.engine import libpq_url, make_engine
 from supercore_core.db.sessions import admin_session
-from supercore_core.ops import maintenance
+from supercore_core.errors import UserError
+from supercore_core.ops import doctor, maintenance
 from supercore_core.ops.audit import list_audit
 from supercore_core.ops.backup import backup, restore
 from supercore_core.ops.maintenance import MaintenanceReport, OnStep
+from supercore_core.ops.recovery import recover_stalled
 
 
 def register(app: typer.Typer, db_app: typer.Typer) -> None:
@@ -26,6 +28,8 @@ def register(app: typer.Typer, db_app: typer.Typer) -> None:
     db_app.command("analyze")(user_errors(analyze_command))
     db_app.command("vacuum")(user_errors(vacuum_command))
     db_app.command("reindex")(user_errors(reindex_command))
+    db_app.command("recover")(user_errors(recover_command))
+    app.command("doctor")(user_errors(doctor_command))
 
 
 def audit_command(
@@ -125,3 +129,31 @@ def reindex_command(
     """REINDEX CONCURRENTLY (e.g. the HNSW index after a large load)."""
     with _owner_engine() as engine:
         _report(maintenance.reindex(engine, target, on_step=_progress("reindex")))
+
+
+_MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
+
+
+def doctor_command() -> None:
+    """Check the database: isolation, correctness, health; exits 1 if anything fails."""
+    with _owner_engine() as engine:
+        report = doctor.diagnose(engine)
+    for check in report.checks:
+        typer.echo(f"{_MARKS[check.status]}  {check.name:<15} {check.detail}")
+    if not report.healthy:
+        names = ", ".join(c.name for c in report.failed)
+        raise UserError(f"{len(report.failed)} check(s) failed: {names}")
+
+
+def recover_command(
+    idle_minutes: Annotated[
+        float, typer.Option("--idle-minutes", help="no progress for this long = dead")
+    ] = 30,
+) -> None:
+    """Mark workflows (and their documents) failed that stopped making progress."""
+    reason = f"supercore db recover: fail workflows idle for {idle_minutes} min"
+    with cli_sessions() as sessions, admin_session(sessions, reason=reason) as session:
+        recovered = recover_stalled(session, idle_for_s=idle_minutes * 60)
+    for item in recovered:
+        typer.echo(f"failed {item.workflow_id}: {item.reason}")
+    typer.echo(f"{len(recovered)} stalled workflow(s) marked failed")
