@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
@@ -14,7 +15,7 @@ from supercore_core.chat import Answer, ask
 from supercore_core.cli_support import cli_sessions, resolve
 from supercore_core.config import Settings
 from supercore_core.db.sessions import tenant_session
-from supercore_core.embedding import MiniLMEmbedder
+from supercore_core.embedding import Embedder, embedder_for
 from supercore_core.errors import UserError
 from supercore_core.llm import ChatModel, chat_model_for
 from supercore_core.usage import usage
@@ -39,12 +40,12 @@ def chat_command(
         solution_id, oracle_id = resolve(sessions, tenant, oracle)
         assert oracle_id is not None
         with tenant_session(sessions, solution_id=solution_id) as session:
-            model = chat_model_for(oracle_by_id(session, oracle_id), settings)
+            row = oracle_by_id(session, oracle_id)
+            model, embedder = chat_model_for(row, settings), embedder_for(row, settings)
         _banner(model, conversation)
-        questions = [question] if question is not None else _prompt_forever()
-        for text in questions:
-            answer = _turn(sessions, solution_id, oracle_id, conversation, text, model, settings)
-            _print_footer(answer)
+        turn = Turn(sessions, solution_id, oracle_id, conversation, model, embedder, settings)
+        for text in [question] if question is not None else _prompt_forever():
+            _print_footer(turn.ask(text))
 
 
 def _prompt_forever() -> Iterator[str]:
@@ -64,30 +65,30 @@ def _banner(model: ChatModel, conversation: str) -> None:
     typer.secho(f"chatting with {where}; conversation {conversation}", fg=typer.colors.CYAN)
 
 
-def _turn(
-    sessions: sessionmaker[Session],
-    solution_id: UUID,
-    oracle_id: UUID,
-    conversation: str,
-    question: str,
-    model: ChatModel,
-    settings: Settings,
-) -> Answer:
-    typer.echo("oracle> ", nl=False)
-    with tenant_session(sessions, solution_id=solution_id) as session:
-        answer = ask(
-            session,
-            oracle_id=oracle_id,
-            session_id=conversation,
-            question=question,
-            chat_model=model,
-            embedder=MiniLMEmbedder(),
-            settings=settings,
-            on_token=lambda piece: typer.echo(piece, nl=False),
-        )
-    typer.echo()
-    answer.raise_for_error()  # after the commit: the question is kept
-    return answer
+@dataclass(frozen=True)
+class Turn:
+    """Everything one CLI chat turn needs."""
+
+    sessions: sessionmaker[Session]
+    solution_id: UUID
+    oracle_id: UUID
+    conversation: str
+    model: ChatModel
+    embedder: Embedder
+    settings: Settings
+
+    def ask(self, question: str) -> Answer:
+        """Stream one answer; a provider error is raised after the question is committed."""
+        typer.echo("oracle> ", nl=False)
+        with tenant_session(self.sessions, solution_id=self.solution_id) as session:
+            answer = ask(
+                session, oracle_id=self.oracle_id, session_id=self.conversation,
+                question=question, chat_model=self.model, embedder=self.embedder,
+                settings=self.settings, on_token=lambda piece: typer.echo(piece, nl=False),
+            )  # fmt: skip
+        typer.echo()
+        answer.raise_for_error()
+        return answer
 
 
 def _print_footer(answer: Answer) -> None:

@@ -7,7 +7,7 @@ import typer
 from tqdm import tqdm
 
 from supercore_core.catalog import create_oracle, create_solution
-from supercore_core.cli_support import cli_sessions, resolve, user_errors
+from supercore_core.cli_support import cli_sessions, oracle_embedder, resolve, user_errors
 from supercore_core.db.sessions import admin_session, tenant_session
 from supercore_core.embedding import MiniLMEmbedder
 from supercore_core.errors import UserError
@@ -80,13 +80,14 @@ def ingest_command(
     with cli_sessions() as sessions:
         solution_id, oracle_id = resolve(sessions, tenant, oracle)
         assert oracle_id is not None
+        embedder = oracle_embedder(sessions, solution_id, oracle_id)
         with tqdm(total=len(files), unit="doc", desc="ingest") as bar:
             outcomes = ingest(
                 sessions,
                 solution_id=solution_id,
                 oracle_id=oracle_id,
                 sources=(SourceFile(f.name, f.read_bytes()) for f in files),
-                embedder=MiniLMEmbedder(),
+                embedder=embedder,
                 on_done=lambda _: bar.update(),
             )
     for outcome in outcomes:
@@ -108,9 +109,10 @@ def search_command(
     with cli_sessions() as sessions:
         solution_id, oracle_id = resolve(sessions, tenant, oracle)
         assert oracle_id is not None
+        embedder = oracle_embedder(sessions, solution_id, oracle_id)
         with tenant_session(sessions, solution_id=solution_id) as session:
             results = search(
-                session, oracle_id=oracle_id, query=query, embedder=MiniLMEmbedder(),
+                session, oracle_id=oracle_id, query=query, embedder=embedder,
                 mode=_mode(mode), k=k,
             )  # fmt: skip
     for hit in results.hits:

@@ -9,10 +9,11 @@ from uuid import UUID
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
-from supercore_core.catalog import oracle_by_name, solution_by_slug
+from supercore_core.catalog import oracle_by_id, oracle_by_name, solution_by_slug
 from supercore_core.config import Settings
 from supercore_core.db.engine import make_engine, make_sessions
 from supercore_core.db.sessions import admin_session, tenant_session
+from supercore_core.embedding import Embedder, embedder_for
 from supercore_core.errors import UserError
 
 P = ParamSpec("P")
@@ -53,3 +54,11 @@ def resolve(
         return solution_id, None
     with tenant_session(sessions, solution_id=solution_id) as session:
         return solution_id, oracle_by_name(session, solution_id, oracle).id
+
+
+def oracle_embedder(
+    sessions: sessionmaker[Session], solution_id: UUID, oracle_id: UUID
+) -> Embedder:
+    """The embedder the oracle was built with (its ``embedding_model``)."""
+    with tenant_session(sessions, solution_id=solution_id) as session:
+        return embedder_for(oracle_by_id(session, oracle_id), Settings())

@@ -5,6 +5,11 @@ import os
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from supercore_core.config import Settings
+from supercore_core.errors import ConfigurationError
+from supercore_core.llm import count_tokens, provider_errors
+from supercore_core.models import Oracle
+
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_DIMENSIONS = 384
 
@@ -62,3 +67,61 @@ class MiniLMEmbedder:
         """Word pieces of the model's own tokenizer."""
         tokenizer = _load_minilm().tokenizer
         return len(tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
+
+
+class OpenAIEmbedder:
+    """An OpenAI(-compatible) embeddings endpoint, asked for ``dimensions``-long vectors.
+
+    Used when an oracle's ``embedding_model`` is not the bundled default and an OpenAI key
+    is configured (``SUPERCORE_OPENAI_BASE_URL`` points it at a compatible server). Tokens
+    are counted with cl100k, the tokenizer of OpenAI's embedding models.
+    """
+
+    def __init__(
+        self, model: str, settings: Settings, dimensions: int = DEFAULT_DIMENSIONS
+    ) -> None:
+        import openai
+
+        if settings.openai_api_key is None:
+            raise ConfigurationError(
+                f"embedding model {model!r} needs an OpenAI-compatible endpoint: set "
+                "SUPERCORE_OPENAI_API_KEY (and SUPERCORE_OPENAI_BASE_URL for another server)"
+            )
+        self.model_name, self.dimensions, self.settings = model, dimensions, settings
+        self._client = openai.OpenAI(
+            api_key=settings.openai_api_key.get_secret_value(),
+            base_url=settings.openai_base_url,
+            timeout=settings.llm_timeout_s,
+            max_retries=settings.llm_max_retries,
+        )
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Vectors in input order, normalised to unit length."""
+        if not texts:
+            return []
+        with provider_errors("openai", self.settings):
+            response = self._client.embeddings.create(
+                model=self.model_name, input=list(texts), dimensions=self.dimensions
+            )
+        vectors = [item.embedding for item in sorted(response.data, key=lambda d: d.index)]
+        if any(len(v) != self.dimensions for v in vectors):
+            raise ConfigurationError(
+                f"{self.model_name} returned vectors of another length than {self.dimensions}"
+            )
+        return [_unit(v) for v in vectors]
+
+    def count_tokens(self, text: str) -> int:
+        """cl100k tokens."""
+        return count_tokens(text)
+
+
+def _unit(vector: list[float]) -> list[float]:
+    norm = sum(v * v for v in vector) ** 0.5
+    return [v / norm for v in vector] if norm else vector
+
+
+def embedder_for(oracle: Oracle, settings: Settings) -> Embedder:
+    """The oracle's embedder: the bundled MiniLM by default, else an OpenAI-compatible API."""
+    if oracle.embedding_model == DEFAULT_MODEL:
+        return MiniLMEmbedder()
+    return OpenAIEmbedder(oracle.embedding_model, settings, oracle.embedding_dimensions)

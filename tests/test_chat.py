@@ -236,8 +236,8 @@ def test_history_skips_a_failed_question(chat: Any) -> None:
 def _set_budget(engine: Engine, table: str, row_id: uuid.UUID, usd: str) -> None:
     with engine.begin() as conn:
         conn.execute(
-            text(f"UPDATE {table} SET metadata = jsonb_build_object('monthly_budget_usd', CAST(:b AS numeric))"
-                 " WHERE id = :i"),
+            text(f"UPDATE {table} SET metadata = jsonb_build_object("
+                 "'monthly_budget_usd', CAST(:b AS numeric)) WHERE id = :i"),
             {"b": usd, "i": row_id},
         )  # fmt: skip
 

@@ -4,12 +4,8 @@ No network: each test points the SDK's base URL at a local server that streams a
 fails the way the real APIs do (429, 401, 500, a timeout).
 """
 
-import contextlib
 import json
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -26,6 +22,7 @@ from supercore_core.llm import (
     chat_model_for,
 )
 from supercore_core.models import Oracle
+from tests.loopback import Script, serve
 
 
 def _sse(events: list[tuple[str | None, dict[str, Any] | str]]) -> bytes:
@@ -73,44 +70,10 @@ ANTHROPIC_STREAM = _sse(
 )  # fmt: skip
 
 
-class Script:
-    """What the server answers next: a status, a body, and a delay before answering."""
-
-    status = 200
-    body = b""
-    delay_s = 0.0
-    requests: list[dict[str, Any]]
-
-    def __init__(self) -> None:
-        self.requests = []
-
-
 @pytest.fixture
 def server() -> Iterator[tuple[str, Script]]:
-    script = Script()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("content-length", 0))
-            script.requests.append(json.loads(self.rfile.read(length) or b"{}"))
-            time.sleep(script.delay_s)
-            self.send_response(script.status)
-            streaming = script.status == 200
-            self.send_header(
-                "content-type", "text/event-stream" if streaming else "application/json"
-            )
-            self.send_header("content-length", str(len(script.body)))
-            self.end_headers()
-            with contextlib.suppress(BrokenPipeError):  # the client gave up (timeout test)
-                self.wfile.write(script.body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", script
-    httpd.shutdown()
+    with serve() as running:
+        yield running
 
 
 def _settings(base: str, **extra: Any) -> Settings:
