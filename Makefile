@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: install run lint check test help bench
 
 help:
-	@echo "make run    install, start the embedded database, migrate, print how to connect"
+	@echo "make run    install, start the embedded database, migrate, load demo data, open the dashboard"
 	@echo "make test   install, then lint + type check + every test"
 	@echo "make check  ruff format --check, ruff check, mypy, alembic check"
 
@@ -23,13 +23,18 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# The dashboard on http://127.0.0.1:8501 (loopback only, no usage statistics, no browser opened).
 run: install
 	$(BIN)/supercore db start
 	$(BIN)/supercore db upgrade
+	$(BIN)/supercore demo load
 	@echo
 	@echo "SuperCore database ready. Connect with:"
 	@echo "  psql \"$$($(BIN)/supercore db url)\""
 	@echo "Stop it with: $(BIN)/supercore db stop"
+	@echo "Dashboard: http://127.0.0.1:8501 (Ctrl-C stops it)"
+	$(BIN)/streamlit run app/streamlit_app.py --server.address 127.0.0.1 --server.port 8501 \
+		--browser.gatherUsageStats false --server.headless true
 
 lint: install
 	$(BIN)/ruff format --check .
