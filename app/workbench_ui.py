@@ -15,9 +15,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from supercore_core import Settings, admin_session, make_engine, make_sessions, tenant_session
-from supercore_core.catalog import list_oracles, list_solutions
+from supercore_core.catalog import list_oracles, list_solutions, oracle_by_id
 from supercore_core.documents import UploadStore
-from supercore_core.embedding import MiniLMEmbedder
+from supercore_core.embedding import Embedder, embedder_for
 from supercore_core.errors import UserError
 
 TENANT_KEY = "tenant_id"
@@ -92,10 +92,12 @@ def sessions() -> sessionmaker[Session]:
         return _sessions_for(current.database_url, str(current.data_dir))
 
 
-@st.cache_resource(show_spinner="Loading the embedding model ...")
-def embedder() -> MiniLMEmbedder:
-    """The bundled offline MiniLM embedder, loaded once per process."""
-    return MiniLMEmbedder()
+def embedder(solution_id: UUID, oracle_id: UUID) -> Embedder:
+    """The oracle's embedder (the bundled MiniLM is loaded once per process)."""
+    with shown_errors(), tenant(solution_id) as session:
+        oracle = oracle_by_id(session, oracle_id)
+    with shown_errors(), st.spinner("Loading the embedding model ..."):
+        return embedder_for(oracle, settings())
 
 
 def upload_store() -> UploadStore:

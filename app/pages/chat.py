@@ -8,6 +8,7 @@ import workbench_ui as ui
 
 from supercore_core.catalog import oracle_by_id
 from supercore_core.chat import Answer, ask
+from supercore_core.embedding import embedder_for
 from supercore_core.llm import OFFLINE_LABEL, chat_model_for
 
 
@@ -40,6 +41,7 @@ picked = ui.oracle_picker(tenant.solution_id, key="chat_oracle")
 with ui.shown_errors(), ui.tenant(tenant.solution_id) as session:
     oracle = oracle_by_id(session, picked.oracle_id)
     model = chat_model_for(oracle, ui.settings())
+    embedder = embedder_for(oracle, ui.settings())
 if model.offline:
     st.warning(f"**Offline mode.** {OFFLINE_LABEL}", icon=":material/cloud_off:")
 else:
@@ -73,7 +75,7 @@ if question:
         with ui.shown_errors(), ui.tenant(tenant.solution_id) as session:
             answer = ask(
                 session, oracle_id=picked.oracle_id, session_id=state["session_id"],
-                question=question, chat_model=model, embedder=ui.embedder(),
+                question=question, chat_model=model, embedder=embedder,
                 settings=ui.settings(), on_token=on_token,
             )  # fmt: skip
         placeholder.empty()

@@ -72,7 +72,8 @@ if submitted:
     with ui.shown_errors():
         outcomes = documents.ingest_uploads(
             ui.sessions(), ui.upload_store(), solution_id=tenant.solution_id,
-            oracle_id=oracle.oracle_id, sources=sources, embedder=ui.embedder(), on_done=advance,
+            oracle_id=oracle.oracle_id, sources=sources, on_done=advance,
+            embedder=ui.embedder(tenant.solution_id, oracle.oracle_id),
         )  # fmt: skip
     refresh()
     for outcome in outcomes:
@@ -121,7 +122,7 @@ if left.button(
     with st.spinner("re-ingesting ..."), ui.shown_errors():
         outcome = documents.reingest(
             ui.sessions(), ui.upload_store(), solution_id=tenant.solution_id,
-            document_id=document_id, embedder=ui.embedder(),
+            document_id=document_id, embedder=ui.embedder(tenant.solution_id, oracle.oracle_id),
         )  # fmt: skip
     refresh()
     if outcome.status == "failed":
