@@ -12,16 +12,26 @@ import typer
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
+from supercore_core.catalog import oracle_by_id
 from supercore_core.cli_support import cli_sessions, resolve, user_errors
+from supercore_core.config import Settings
 from supercore_core.db.sessions import admin_session, tenant_session
 from supercore_core.embedding import MiniLMEmbedder
 from supercore_core.errors import UserError
+from supercore_core.evaluation.answers import answerer_for
 from supercore_core.evaluation.beir import load_dataset
 from supercore_core.evaluation.gate import DEFAULT_GATES, read_gates, run_gate
 from supercore_core.evaluation.metrics import Aggregate
-from supercore_core.evaluation.runner import EvalRequest, evaluate, ingest_dataset, oracle_config
+from supercore_core.evaluation.runner import (
+    Answerer,
+    EvalRequest,
+    evaluate,
+    ingest_dataset,
+    oracle_config,
+)
 from supercore_core.evaluation.runs import RunSummary, compare_runs, list_runs
 from supercore_core.evaluation.sweep import SweepGrid, promote_config, run_sweep
+from supercore_core.llm import chat_model_for
 from supercore_core.retrieval import MODES, Mode, RetrievalConfig
 
 DatasetOpt = Annotated[Path, typer.Option("--dataset", help="BEIR folder")]
@@ -68,6 +78,9 @@ def eval_run(
     oracle: OracleOpt,
     config: ConfigOpt = None,
     canaries: Annotated[bool, typer.Option(help="plant and probe leakage canaries")] = True,
+    answers: Annotated[
+        bool, typer.Option(help="also answer with the oracle's chat model (offline if no key)")
+    ] = False,
 ) -> None:
     """Load a BEIR dataset into an oracle, evaluate it and store the run; exit 1 on a leak."""
     data = load_dataset(dataset)
@@ -81,11 +94,21 @@ def eval_run(
         with tqdm(total=data.corpus_size(), unit="doc", desc="load corpus") as bar:
             ingest_dataset(sessions, data, solution_id=solution_id, oracle_id=oracle_id,
                            embedder=embedder, on_done=lambda _: bar.update())  # fmt: skip
-        request = EvalRequest(data, solution_id, oracle_id, chosen, canaries=canaries)
+        answerer = _answerer(sessions, solution_id, oracle_id) if answers else None
+        kind = "answer" if answers else "retrieval"
+        request = EvalRequest(data, solution_id, oracle_id, chosen, answerer=answerer,
+                              canaries=canaries, kind=kind)  # fmt: skip
         run = evaluate(sessions, request, embedder=embedder)
     _print_run(run)
     if run.status == "failed":
         raise UserError(f"run {run.id} failed: {run.canary_hits} canary hits (tenant leakage)")
+
+
+def _answerer(sessions: sessionmaker[Session], solution_id: UUID, oracle_id: UUID) -> Answerer:
+    settings = Settings()
+    with tenant_session(sessions, solution_id=solution_id) as session:
+        model = chat_model_for(oracle_by_id(session, oracle_id), settings)
+    return answerer_for(model, settings)
 
 
 def _ints(value: str) -> list[int]:

@@ -27,9 +27,10 @@ def test_run_compare_and_list(tenant: str) -> None:
     assert code == 0, first
     assert "mode=lexical" in first and "canary hits: 0" in first
     assert re.search(r"nDCG@10 +1\.0000", first)
-    code, second = invoke("eval", "run", "--dataset", str(TINY), "--tenant", tenant,
-                          "--oracle", "tiny", "--config", '{"mode": "dense"}')  # fmt: skip
+    code, second = invoke("eval", "run", "--dataset", str(TINY), "--tenant", tenant, "--oracle",
+                          "tiny", "--config", '{"mode": "dense"}', "--answers")  # fmt: skip
     assert code == 0, second
+    assert "rouge_l" in second and "cost $0.000000" in second  # offline answerer: no API call
     a, b = RUN_ID.search(first), RUN_ID.search(second)
     assert a and b
     code, output = invoke("eval", "compare", a.group(1), b.group(1), "--tenant", tenant)

@@ -37,6 +37,7 @@ class AnswerOutcome:
     output_tokens: int
     cost_usd: Decimal | None
     model: str
+    latency_ms: int = 0
 
 
 Answerer = Callable[[str, Sequence[Hit]], AnswerOutcome]
@@ -284,7 +285,7 @@ def _result(
         input_tokens=answer.input_tokens if answer else None,
         output_tokens=answer.output_tokens if answer else None,
         cost_usd=answer.cost_usd if answer else None,
-        latency_ms=found.latency_ms,
+        latency_ms=found.latency_ms + (answer.latency_ms if answer else 0),
     )
 
 
