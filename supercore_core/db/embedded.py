@@ -118,6 +118,11 @@ def stop(pgdata: Path) -> bool:
     return True
 
 
+def restart(pgdata: Path) -> None:
+    """Stop and start the server again (fast shutdown: open connections are cut)."""
+    _pg_ctl(pgdata, "restart")
+
+
 def _apply_required_settings(admin_url: str) -> bool:
     """ALTER SYSTEM what differs from REQUIRED_SETTINGS; True if a restart is needed."""
     changed = False
