@@ -10,21 +10,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from supercore_core.catalog import create_solution, get_or_create_oracle
 from supercore_core.config import PROJECT_ROOT
-from supercore_core.db.sessions import admin_session, tenant_session
+from supercore_core.db.sessions import tenant_session
 from supercore_core.embedding import Embedder
 from supercore_core.errors import ConfigurationError
 from supercore_core.evaluation.beir import BeirDataset, load_dataset
 from supercore_core.evaluation.metrics import Aggregate, aggregate
-from supercore_core.evaluation.runner import EvalRequest, evaluate, ingest_dataset
+from supercore_core.evaluation.runner import (
+    EvalRequest,
+    ensure_tenant_oracle,
+    evaluate,
+    ingest_dataset,
+)
 from supercore_core.evaluation.runs import RunSummary, get_run
-from supercore_core.models import Solution
 from supercore_core.retrieval import MODES, Mode, RetrievalConfig
 
 DEFAULT_GATES = PROJECT_ROOT / "evals" / "gates.toml"
@@ -105,20 +106,11 @@ class GateReport:
         )  # fmt: skip
 
 
-def gate_tenant(sessions: sessionmaker[Session], slug: str, oracle: str) -> tuple[UUID, UUID]:
-    """The tenant ``slug`` and its oracle, created when missing."""
-    with admin_session(sessions, reason=f"find or create gate tenant {slug!r}") as session:
-        found = session.scalars(select(Solution).where(Solution.slug == slug)).one_or_none()
-        if found is None:
-            found = create_solution(session, slug=slug, name=f"Evaluation gate: {slug}")
-        return found.id, get_or_create_oracle(session, solution_id=found.id, oracle_name=oracle).id
-
-
 def _tenant_runs(
     sessions: sessionmaker[Session], spec: GateSpec, folder: Path, embedder: Embedder
 ) -> list[tuple[BeirDataset, RunSummary]]:
     dataset = load_dataset(folder)
-    solution_id, oracle_id = gate_tenant(sessions, f"eval-{folder.name}", spec.oracle)
+    solution_id, oracle_id = ensure_tenant_oracle(sessions, f"eval-{folder.name}", spec.oracle)
     ingest_dataset(sessions, dataset, solution_id=solution_id, oracle_id=oracle_id,
                    embedder=embedder)  # fmt: skip
     return [

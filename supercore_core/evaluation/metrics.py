@@ -13,7 +13,6 @@ from typing import Any
 import ir_measures
 import numpy as np
 from ir_measures import RR, R, Success, nDCG
-from scipy import stats  # type: ignore[import-untyped]
 
 # Display name -> ir_measures measure. Success@k is the hit rate: 1 if any relevant document
 # is in the top k.
@@ -105,6 +104,8 @@ def aggregate(
     mean = float(measured.mean())
     if measured.size < 2 or float(np.ptp(measured)) == 0.0:
         return Aggregate(mean, mean, mean, int(measured.size), unmeasured)
+    from scipy import stats  # type: ignore[import-untyped]  # slow import: only when needed
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         result = stats.bootstrap(

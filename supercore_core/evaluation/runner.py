@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from supercore_core.catalog import oracle_by_id
-from supercore_core.db.sessions import tenant_session
+from supercore_core.catalog import create_solution, get_or_create_oracle, oracle_by_id
+from supercore_core.db.sessions import admin_session, tenant_session
 from supercore_core.embedding import Embedder
 from supercore_core.evaluation.beir import BeirDataset
 from supercore_core.evaluation.canaries import CANARY_FILENAME, check_canaries, plant_canary
@@ -22,6 +23,7 @@ from supercore_core.evaluation.ragas_metrics import Judge, Sample, judged_scores
 from supercore_core.evaluation.runs import NewRun, QueryResult, RunSummary, store_run
 from supercore_core.ingest.chunking import ChunkingConfig
 from supercore_core.ingest.pipeline import IngestOutcome, ingest
+from supercore_core.models import Solution
 from supercore_core.retrieval import Hit, RetrievalConfig, search
 
 DEPTH = 100  # documents ranked per query (for R@100)
@@ -309,3 +311,14 @@ def ingest_dataset(
         chunking=chunking,
         on_done=on_done,
     )
+
+
+def ensure_tenant_oracle(
+    sessions: sessionmaker[Session], slug: str, oracle: str
+) -> tuple[UUID, UUID]:
+    """The tenant ``slug`` and its oracle, created when missing."""
+    with admin_session(sessions, reason=f"find or create evaluation tenant {slug!r}") as session:
+        found = session.scalars(select(Solution).where(Solution.slug == slug)).one_or_none()
+        if found is None:
+            found = create_solution(session, slug=slug, name=f"Evaluation: {slug}")
+        return found.id, get_or_create_oracle(session, solution_id=found.id, oracle_name=oracle).id
