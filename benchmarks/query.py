@@ -51,6 +51,7 @@ K = 10
 WARMUP = 20
 BYPASS_LOGIN = "bench_bypass"
 EXACT_ALWAYS = 10**12
+EF_SEARCH_SWEEP = (40, 100, 200, 400)
 # The library's own SQL, so RLS on and off run exactly what search() runs.
 LIBRARY_SQL = {"dense_exact": _DENSE_EXACT, "dense_hnsw": _DENSE_HNSW, "lexical": _LEXICAL}
 
@@ -210,10 +211,24 @@ def _search_cases(
     cases["lexical_small_tenant"], _ = _search_case(db, small, queries, lexical)
     cases["lexical_large_tenant"], _ = _search_case(db, [large], queries, lexical)
     cases["recall_at_10_hnsw_vs_exact_large_tenant"] = _recall(approx, truth)
+    cases["hnsw_ef_search_sweep_large_tenant"] = _ef_sweep(db, large, queries, truth)
     cases["ratio_p50_exact_vs_hnsw_large_tenant"] = ratio(
         cases["dense_large_tenant_exact"]["p50_ms"], cases["dense_large_tenant_hnsw"]["p50_ms"]
     )
     return cases
+
+
+def _ef_sweep(
+    db: Database, large: Tenant, queries: list[Query], truth: list[list[uuid.UUID]]
+) -> list[dict[str, Any]]:
+    """Recall@10 against exact search and latency of the HNSW path per ``ef_search``."""
+    sweep = []
+    for ef in EF_SEARCH_SWEEP:
+        progress(f"query: search() dense, large tenant, HNSW ef_search={ef}")
+        config = RetrievalConfig(mode="dense", k=K, ef_search=ef)
+        summary, found = _search_case(db, [large], queries, config)
+        sweep.append({"ef_search": ef, "recall_at_10": _recall(found, truth)} | summary)
+    return sweep
 
 
 # --- RLS on vs BYPASSRLS ---------------------------------------------------------------------
