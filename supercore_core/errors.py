@@ -24,6 +24,10 @@ class DatabaseUnavailableError(UserError):
     """The database server cannot be reached."""
 
 
+class DatabaseLimitError(UserError):
+    """The database stopped a statement at a limit (statement timeout, full disk, memory)."""
+
+
 class EmbeddedServerError(UserError):
     """The embedded PostgreSQL server could not be started, stopped or inspected."""
 

@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from supercore_core.catalog import oracle_by_id
+from supercore_core.db.limits import limit_error
 from supercore_core.db.sessions import tenant_session
 from supercore_core.embedding import Embedder
 from supercore_core.errors import DocumentError
@@ -141,8 +142,11 @@ def _ingest_batch(
     try:
         vectors = iter(_embed(sessions, jobs, embedder, texts))
     except Exception as exc:  # the embedder broke: no document of the batch stays "processing"
+        limit = limit_error(exc, "embedding this batch")
         for job in jobs:
-            _fail(sessions, job, f"embedding failed: {type(exc).__name__}: {exc}")
+            _fail(sessions, job, str(limit or f"embedding failed: {type(exc).__name__}: {exc}"))
+        if limit is not None:
+            raise limit from exc
         raise
     for position, job, chunks in prepared:
         mine = [next(vectors) for _ in chunks]
@@ -158,7 +162,8 @@ def _ingest_batch(
 def _recorded_failure(
     sessions: sessionmaker[Session], job: _Job, outcomes: dict[int, IngestOutcome], position: int
 ) -> Iterator[None]:
-    """A DocumentError fails this document only; a bug is recorded, then re-raised."""
+    """A DocumentError fails this document only; a database limit (timeout, full disk) fails
+    it and stops the run with a clear ``DatabaseLimitError``; a bug is recorded, re-raised."""
     try:
         yield
     except DocumentError as exc:
@@ -167,7 +172,12 @@ def _recorded_failure(
             job.source.filename, "failed", job.document_id, error=str(exc)
         )
     except Exception as exc:
-        _fail(sessions, job, f"internal error: {type(exc).__name__}: {exc}")
+        limit = limit_error(exc, f"loading {job.source.filename}")
+        _fail(
+            sessions, job, str(limit) if limit else f"internal error: {type(exc).__name__}: {exc}"
+        )
+        if limit is not None:
+            raise limit from exc
         raise
 
 
