@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run lint check test help bench
+.PHONY: install run lint check test help bench gate notebooks
 
 help:
 	@echo "make run    install, start the embedded database, migrate, load demo data, open the dashboard"
@@ -47,6 +47,14 @@ check: lint
 
 test: lint
 	$(BIN)/pytest
+
+# The evaluation gate alone (also part of make test), and re-executing the notebooks'
+# committed outputs; both on throwaway databases.
+gate: install
+	$(BIN)/pytest -q tests/test_eval_gate.py
+
+notebooks: install
+	$(BIN)/python notebooks/execute.py notebooks/*.ipynb
 
 # Speed and scale figures (not pass/fail): a throwaway server per benchmark, ~10 minutes.
 bench: install

@@ -21,6 +21,7 @@ from supercore_core.evaluation.beir import BeirDataset, load_dataset
 from supercore_core.evaluation.metrics import Aggregate, aggregate
 from supercore_core.evaluation.runner import (
     EvalRequest,
+    QueryEmbedder,
     ensure_tenant_oracle,
     evaluate,
     ingest_dataset,
@@ -110,6 +111,7 @@ def _tenant_runs(
     sessions: sessionmaker[Session], spec: GateSpec, folder: Path, embedder: Embedder
 ) -> list[tuple[BeirDataset, RunSummary]]:
     dataset = load_dataset(folder)
+    embedder = QueryEmbedder(embedder)  # each query embedded once for all modes
     solution_id, oracle_id = ensure_tenant_oracle(sessions, f"eval-{folder.name}", spec.oracle)
     ingest_dataset(sessions, dataset, solution_id=solution_id, oracle_id=oracle_id,
                    embedder=embedder)  # fmt: skip

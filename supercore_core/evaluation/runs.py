@@ -114,6 +114,18 @@ class RunList:
 
         return pd.DataFrame([r.row() for r in self.runs])
 
+    def plot(self, metric: str = "nDCG@10", label: str = "mode") -> Any:
+        """A plotly bar chart of ``metric`` per run (x = the ``label`` column), with its CI."""
+        import plotly.graph_objects as go  # type: ignore[import-untyped]
+
+        frame = self.to_frame()
+        error = {"type": "data", "symmetric": False,
+                 "array": frame[f"{metric} high"] - frame[metric],
+                 "arrayminus": frame[metric] - frame[f"{metric} low"]}  # fmt: skip
+        figure = go.Figure(go.Bar(x=frame[label].astype(str), y=frame[metric], error_y=error))
+        figure.update_layout(title=f"{metric} (95% bootstrap CI)", yaxis_title=metric, height=400)
+        return figure
+
 
 @dataclass(frozen=True)
 class RunDetail:

@@ -19,8 +19,14 @@ from supercore_core.db.sessions import tenant_session
 from supercore_core.embedding import Embedder
 from supercore_core.errors import UserError
 from supercore_core.evaluation.beir import BeirDataset
-from supercore_core.evaluation.runner import EvalRequest, evaluate, ingest_dataset, oracle_config
-from supercore_core.evaluation.runs import RunSummary
+from supercore_core.evaluation.runner import (
+    EvalRequest,
+    QueryEmbedder,
+    evaluate,
+    ingest_dataset,
+    oracle_config,
+)
+from supercore_core.evaluation.runs import RunList, RunSummary
 from supercore_core.ingest.chunking import ChunkingConfig
 from supercore_core.models import Oracle
 from supercore_core.retrieval import MODES, Mode, RetrievalConfig
@@ -81,20 +87,9 @@ class SweepResult:
 
     def plot(self, metric: str = "nDCG@10") -> Any:
         """A plotly bar chart of ``metric`` per configuration with its interval."""
-        import plotly.graph_objects as go  # type: ignore[import-untyped]
-
-        frame = self.to_frame()
-        labels = [_label(row) for row in frame.to_dict("records")]
-        figure = go.Figure(
-            go.Bar(
-                x=labels, y=frame[metric],
-                error_y={"type": "data", "symmetric": False,
-                         "array": frame[f"{metric} high"] - frame[metric],
-                         "arrayminus": frame[metric] - frame[f"{metric} low"]},
-            )
-        )  # fmt: skip
-        figure.update_layout(title=f"{metric} per configuration (95% bootstrap CI)",
-                             yaxis_title=metric, height=420)  # fmt: skip
+        figure = RunList(self.runs).plot(metric)
+        figure.data[0].x = [_label(row) for row in self.to_frame().to_dict("records")]
+        figure.update_layout(title=f"{metric} per configuration (95% bootstrap CI)", height=420)
         return figure
 
 
@@ -140,6 +135,7 @@ def run_sweep(
 ) -> SweepResult:
     """Evaluate every configuration of ``grid`` on the oracle (or its re-chunked scratch)."""
     base = oracle_config(sessions, solution_id, oracle_id)
+    embedder = QueryEmbedder(embedder)  # each query embedded once for the whole sweep
     targets: dict[int | None, UUID] = {None: oracle_id}
     runs = []
     for chunks, config in grid.configs(base):

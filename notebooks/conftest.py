@@ -1,0 +1,66 @@
+"""nbval runs the notebooks on a throwaway database, never the one `make run` keeps.
+
+nbval starts each notebook's kernel before any fixture runs, so the server is started by a
+hook once the notebooks are collected, and handed to the kernels through the environment:
+``SUPERCORE_DATA_DIR`` points at a temporary embedded server (or, with
+``SUPERCORE_TEST_DATABASE_URL`` / ``DATABASE_URL`` set, ``SUPERCORE_DATABASE_URL`` at a
+database of our own on that server). The notebooks' first cell builds ``Settings()``.
+"""
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from supercore_core.db import embedded, migrate
+
+_state: dict[str, str] = {}
+
+
+def _with_database(url: str, database: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+
+def _start() -> None:
+    external = os.environ.get("SUPERCORE_TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if external:
+        name = f"supercore_nb_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(_with_database(external, "postgres"), autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        url = _with_database(external, name)
+        _state.update(external=external, name=name)
+        os.environ["SUPERCORE_DATABASE_URL"] = url
+    else:
+        data_dir = Path(tempfile.mkdtemp(prefix="sc-nb-"))  # short: socket path limit
+        url = embedded.start(data_dir / "pgdata", "supercore")
+        _state["data_dir"] = str(data_dir)
+        os.environ["SUPERCORE_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+    migrate.upgrade(url)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    notebooks = Path(__file__).parent
+    if not _state and any(Path(str(item.path)).parent == notebooks for item in session.items):
+        _start()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if "data_dir" in _state:
+        embedded.stop(Path(_state["data_dir"]) / "pgdata")
+        shutil.rmtree(_state["data_dir"], ignore_errors=True)
+    elif "external" in _state:
+        with psycopg.connect(_with_database(_state["external"], "postgres"),
+                             autocommit=True) as conn:  # fmt: skip
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(_state["name"])
+                )
+            )
+    _state.clear()
