@@ -172,3 +172,19 @@ def test_cli_exit_codes(
     assert broken.exit_code == 1
     assert "FAIL  rls" in broken.output and "messages: RLS off" in broken.output
     assert "1 check(s) failed: rls" in broken.output
+
+
+@pytest.mark.parametrize("seat", ["app", "admin"])
+def test_application_logins_pass_the_security_checks(
+    settings: Settings, app_login_url: str, admin_login_url: str, seat: str
+) -> None:
+    url = app_login_url if seat == "app" else admin_login_url
+    engine = make_engine(settings, url=url)
+    try:
+        report = diagnose(engine)
+    finally:
+        engine.dispose()
+    statuses = {c.name: c.status for c in report.checks}
+    assert report.healthy, report.failed
+    assert statuses["login"] == statuses["tenant_role"] == statuses["rls"] == "ok"
+    assert statuses["migrations"] == "warn"  # alembic_version is the owner's to read

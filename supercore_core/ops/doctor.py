@@ -139,11 +139,21 @@ def check_extensions(conn: Connection, limits: Limits) -> Check:
 
 
 def check_migrations(conn: Connection, limits: Limits) -> Check:
-    """The database is at the newest revision."""
+    """The database is at the newest revision (warns when this login may not read it)."""
+    head = migrate.head_revision()
+    readable = _scalar(
+        conn,
+        "SELECT to_regclass('alembic_version') IS NULL"
+        " OR has_table_privilege('alembic_version', 'SELECT')",
+    )
+    if not readable:
+        return Check(
+            "migrations", "warn", f"this login cannot read alembic_version (head is {head}): "
+            "run doctor as the migrating login to check the revision",
+        )  # fmt: skip
     current = _scalar(conn, "SELECT to_regclass('alembic_version') IS NOT NULL") and _scalar(
         conn, "SELECT version_num FROM alembic_version"
     )
-    head = migrate.head_revision()
     if current != head:
         return Check(
             "migrations",
