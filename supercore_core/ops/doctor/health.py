@@ -1,0 +1,187 @@
+"""Health checks: server, extensions, revision, connections, locks, indexes, workflows."""
+
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from supercore_core import stats
+from supercore_core.db import migrate
+from supercore_core.models import EMBEDDING_DIMENSIONS
+from supercore_core.ops.doctor.report import Check, Limits, query_rows, query_value, verdict
+
+MIN_PGVECTOR = (0, 8, 4)
+
+
+def check_server(conn: Connection, limits: Limits) -> Check:
+    """Server reachable, and its version."""
+    version = query_value(conn, "SHOW server_version")
+    where = query_value(conn, "SELECT current_database() || ' as ' || session_user")
+    return Check("server", "ok", f"PostgreSQL {version}, database {where}")
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split(".") if p.isdigit())
+
+
+def check_extensions(conn: Connection, limits: Limits) -> Check:
+    """pgvector (>= 0.8.4) and pg_trgm installed; pg_stat_statements recommended."""
+    found = dict(query_rows(conn, "SELECT extname, extversion FROM pg_extension"))
+    problems = []
+    vector = found.get("vector")
+    if vector is None or _version_tuple(vector) < MIN_PGVECTOR:
+        wanted = ".".join(map(str, MIN_PGVECTOR))
+        problems.append(
+            f"pgvector {vector or 'missing'} (need >= {wanted}: ALTER EXTENSION vector UPDATE)"
+        )
+    if "pg_trgm" not in found:
+        problems.append("pg_trgm missing (run `supercore db upgrade`)")
+    listed = ", ".join(f"{k} {v}" for k, v in sorted(found.items()))
+    if problems:
+        return Check("extensions", "fail", "; ".join(problems))
+    if "pg_stat_statements" not in found:
+        return Check("extensions", "warn", f"{listed}; pg_stat_statements missing (no query stats)")
+    return Check("extensions", "ok", listed)
+
+
+def check_migrations(conn: Connection, limits: Limits) -> Check:
+    """The database is at the newest revision (warns when this login may not read it)."""
+    head = migrate.head_revision()
+    readable = query_value(
+        conn,
+        "SELECT to_regclass('alembic_version') IS NULL"
+        " OR has_table_privilege('alembic_version', 'SELECT')",
+    )
+    if not readable:
+        return Check(
+            "migrations", "warn", f"this login cannot read alembic_version (head is {head}): "
+            "run doctor as the migrating login to check the revision",
+        )  # fmt: skip
+    current = query_value(
+        conn, "SELECT to_regclass('alembic_version') IS NOT NULL"
+    ) and query_value(conn, "SELECT version_num FROM alembic_version")
+    if current != head:
+        return Check(
+            "migrations",
+            "fail",
+            f"at {current or 'none'}, head is {head}: run `supercore db upgrade`",
+        )
+    return Check("migrations", "ok", f"at head {head}")
+
+
+_ACTIVITY = """
+SELECT pid, usename, state, EXTRACT(epoch FROM now() - COALESCE(xact_start, query_start))::int,
+       left(regexp_replace(query, '\\s+', ' ', 'g'), 60)
+FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+  AND ((state LIKE 'idle in transaction%%' AND now() - state_change > make_interval(secs => :idle))
+       OR (state = 'active' AND now() - query_start > make_interval(secs => :long)))
+ORDER BY 4 DESC
+"""
+
+
+def check_connections(conn: Connection, limits: Limits) -> Check:
+    """Idle-in-transaction and long-running connections (they hold locks and bloat tables)."""
+    rows = query_rows(
+        conn,
+        _ACTIVITY.replace("%%", "%"),
+        idle=limits.idle_in_transaction_s,
+        long=limits.long_running_s,
+    )
+    total = query_value(
+        conn, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+    )
+    found = [
+        f"pid {pid} ({user}, {state}, {secs} s): {query}" for pid, user, state, secs, query in rows
+    ]
+    return verdict(
+        "connections",
+        found,
+        f"{total} connections, none idle in a transaction or long-running",
+        "warn",
+    )
+
+
+def check_locks(conn: Connection, limits: Limits) -> Check:
+    """Sessions waiting for a lock, and who blocks them."""
+    rows = query_rows(
+        conn,
+        "SELECT pid, pg_blocking_pids(pid)::text, EXTRACT(epoch FROM now() - query_start)::int"
+        " FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    waits = [f"pid {pid} waits {secs} s on {blockers}" for pid, blockers, secs in rows]
+    return verdict("locks", waits, "no lock waits", "warn")
+
+
+def check_indexes(conn: Connection, limits: Limits) -> Check:
+    """Invalid indexes (fail: a unique one enforces nothing), unused ones and bloat (warn)."""
+    invalid = query_rows(
+        conn,
+        "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+        " WHERE c.relnamespace = 'public'::regnamespace AND NOT i.indisvalid",
+    )
+    if invalid:
+        names = ", ".join(r[0] for r in invalid)
+        return Check(
+            "indexes", "fail", f"invalid (a failed build): {names}: `supercore db reindex` them"
+        )
+    usage = stats.index_usage(Session(bind=conn))
+    bloated = query_rows(
+        conn,
+        "SELECT relname, n_dead_tup, n_live_tup FROM pg_stat_user_tables WHERE n_dead_tup > :m"
+        " AND n_dead_tup > :r * GREATEST(n_live_tup, 1)",
+        m=limits.dead_tuple_min,
+        r=limits.dead_tuple_ratio,
+    )
+    notes = [
+        f"{t}: {dead} dead rows vs {live} live (run `supercore db vacuum`)"
+        for t, dead, live in bloated
+    ]
+    unused = [u.index for u in usage.unused]
+    summary = f"{len(usage.rows)} indexes, {len(unused)} never scanned since the stats reset"
+    if unused:
+        summary += f" ({', '.join(unused[:8])}{', ...' if len(unused) > 8 else ''})"
+    return Check("indexes", "warn" if notes else "ok", "; ".join([summary, *notes]))
+
+
+def check_vector_index(conn: Connection, limits: Limits) -> Check:
+    """The HNSW index on chunk embeddings, its build options and the column's dimensions."""
+    settings = stats.vector_settings(Session(bind=conn))
+    column = query_value(
+        conn,
+        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+        " WHERE attrelid = 'document_chunks'::regclass AND attname = 'embedding'",
+    )
+    if column != f"vector({EMBEDDING_DIMENSIONS})":
+        return Check(
+            "vector_index",
+            "fail",
+            f"document_chunks.embedding is {column}, expected vector({EMBEDDING_DIMENSIONS})",
+        )
+    hnsw = [i for i in settings.indexes if i.table == "document_chunks" and i.method == "hnsw"]
+    if not hnsw:
+        return Check(
+            "vector_index",
+            "warn",
+            "no HNSW index on document_chunks: dense search scans every chunk",
+        )
+    options = ", ".join(f"{i.index} {i.options} {i.size_bytes / 1e6:.1f} MB" for i in hnsw)
+    ef = settings.settings.get("hnsw.ef_search")
+    return Check(
+        "vector_index",
+        "ok",
+        f"{options}; hnsw.ef_search default {ef} (retrieval sets its own per query)",
+    )
+
+
+def check_workflows(conn: Connection, limits: Limits) -> Check:
+    """Workflows still running without progress for a long time (a killed process?)."""
+    rows = query_rows(
+        conn,
+        "SELECT workflow_id, current_step, EXTRACT(epoch FROM now() - updated_at)::int"
+        " FROM temporal_workflows WHERE status = 'running'"
+        " AND updated_at < now() - make_interval(secs => :s) ORDER BY updated_at LIMIT 10",
+        s=limits.stalled_workflow_s,
+    )
+    stalled = [f"{w} at {step or 'start'} for {secs} s" for w, step, secs in rows]
+    if stalled:
+        stalled.append("`supercore db recover` marks them failed; ingest again to resume")
+    return verdict("workflows", stalled, "no stalled workflows", "warn")
