@@ -188,3 +188,20 @@ def test_application_logins_pass_the_security_checks(
     assert report.healthy, report.failed
     assert statuses["login"] == statuses["tenant_role"] == statuses["rls"] == "ok"
     assert statuses["migrations"] == "warn"  # alembic_version is the owner's to read
+
+
+def test_sparse_btree_is_reported_when_pgstattuple_is_installed(
+    scratch_engine: Engine, scratch_database: str
+) -> None:
+    with psycopg.connect(scratch_database, autocommit=True) as conn:
+        conn.execute("CREATE TABLE churn (x int)")
+        conn.execute("CREATE INDEX churn_x ON churn (x)")
+        conn.execute("INSERT INTO churn SELECT generate_series(1, 100000)")
+        conn.execute("DELETE FROM churn WHERE x % 10 <> 0")
+        conn.execute("VACUUM churn")
+    quiet = {c.name: c for c in diagnose(scratch_engine).checks}["indexes"]
+    assert "churn_x: leaf pages" not in quiet.detail  # no pgstattuple, no measurement
+    with psycopg.connect(scratch_database, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION pgstattuple")
+    loud = {c.name: c for c in diagnose(scratch_engine).checks}["indexes"]
+    assert loud.status == "warn" and "churn_x: leaf pages" in loud.detail

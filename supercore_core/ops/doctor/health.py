@@ -135,11 +135,33 @@ def check_indexes(conn: Connection, limits: Limits) -> Check:
         f"{t}: {dead} dead rows vs {live} live (run `supercore db vacuum`)"
         for t, dead, live in bloated
     ]
+    notes += _sparse_btrees(conn, limits)
     unused = [u.index for u in usage.unused]
     summary = f"{len(usage.rows)} indexes, {len(unused)} never scanned since the stats reset"
     if unused:
         summary += f" ({', '.join(unused[:8])}{', ...' if len(unused) > 8 else ''})"
     return Check("indexes", "warn" if notes else "ok", "; ".join([summary, *notes]))
+
+
+_SPARSE_BTREES = """
+SELECT c.relname, round((pgstatindex(c.oid::regclass)).avg_leaf_density::numeric, 1)
+FROM pg_class c JOIN pg_am am ON am.oid = c.relam
+WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'i' AND am.amname = 'btree'
+  AND pg_relation_size(c.oid) >= :min_bytes
+ORDER BY pg_relation_size(c.oid) DESC LIMIT 50
+"""
+
+
+def _sparse_btrees(conn: Connection, limits: Limits) -> list[str]:
+    """B-tree indexes whose leaf pages are mostly empty (needs the pgstattuple extension)."""
+    if not query_value(conn, "SELECT count(*) FROM pg_extension WHERE extname = 'pgstattuple'"):
+        return []
+    found = query_rows(conn, _SPARSE_BTREES, min_bytes=limits.bloat_min_bytes)
+    return [
+        f"{name}: leaf pages {density}% full (`supercore db reindex {name}`)"
+        for name, density in found
+        if density is not None and density < limits.leaf_density_pct
+    ]
 
 
 def check_vector_index(conn: Connection, limits: Limits) -> Check:

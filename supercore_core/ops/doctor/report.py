@@ -18,6 +18,8 @@ class Limits:
     stalled_workflow_s: int = 600
     dead_tuple_ratio: float = 0.2
     dead_tuple_min: int = 1000
+    leaf_density_pct: float = 50.0  # b-tree bloat, measured when pgstattuple is installed
+    bloat_min_bytes: int = 1_000_000
 
 
 @dataclass(frozen=True)
