@@ -21,6 +21,7 @@ from supercore_core.errors import UserError
 from supercore_core.evaluation.answers import answerer_for
 from supercore_core.evaluation.beir import load_dataset
 from supercore_core.evaluation.gate import DEFAULT_GATES, read_gates, run_gate
+from supercore_core.evaluation.judge import RagasJudge, ragas_judge_for
 from supercore_core.evaluation.metrics import Aggregate
 from supercore_core.evaluation.runner import (
     Answerer,
@@ -81,10 +82,14 @@ def eval_run(
     answers: Annotated[
         bool, typer.Option(help="also answer with the oracle's chat model (offline if no key)")
     ] = False,
+    judge: Annotated[
+        str | None, typer.Option("--judge", help="LLM judge provider/model (needs its key)")
+    ] = None,
 ) -> None:
     """Load a BEIR dataset into an oracle, evaluate it and store the run; exit 1 on a leak."""
     data = load_dataset(dataset)
     overrides = _config_overrides(config)
+    chosen_judge = _judge(judge)
     embedder = MiniLMEmbedder()
     with cli_sessions() as sessions:
         solution_id, oracle_id = resolve(sessions, tenant, oracle)
@@ -97,7 +102,7 @@ def eval_run(
         answerer = _answerer(sessions, solution_id, oracle_id) if answers else None
         kind = "answer" if answers else "retrieval"
         request = EvalRequest(data, solution_id, oracle_id, chosen, answerer=answerer,
-                              canaries=canaries, kind=kind)  # fmt: skip
+                              judge=chosen_judge, canaries=canaries, kind=kind)  # fmt: skip
         run = evaluate(sessions, request, embedder=embedder)
     _print_run(run)
     if run.status == "failed":
@@ -109,6 +114,15 @@ def _answerer(sessions: sessionmaker[Session], solution_id: UUID, oracle_id: UUI
     with tenant_session(sessions, solution_id=solution_id) as session:
         model = chat_model_for(oracle_by_id(session, oracle_id), settings)
     return answerer_for(model, settings)
+
+
+def _judge(spec: str | None) -> RagasJudge | None:
+    if spec is None:
+        return None
+    provider, _, model = spec.partition("/")
+    if not model:
+        raise UserError(f"--judge takes provider/model, e.g. openai/gpt-4o-mini, not {spec!r}")
+    return ragas_judge_for(provider, model, Settings())
 
 
 def _ints(value: str) -> list[int]:

@@ -63,6 +63,8 @@ def test_sweep_prints_a_table_and_promotes(tenant: str) -> None:
         (("eval", "sweep", "--dataset", str(TINY), "--tenant", "t", "--oracle", "x",
           "--weights", "1-2"), "dense:lexical pairs"),
         (("eval", "gate", "--gates", "/no/gates.toml"), "no gates file"),
+        (("eval", "run", "--dataset", str(TINY), "--tenant", "t", "--oracle", "x",
+          "--judge", "gpt-4o"), "--judge takes provider/model"),
     ],
 )  # fmt: skip
 def test_bad_input_gives_one_line_and_exit_1(

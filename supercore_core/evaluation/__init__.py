@@ -12,6 +12,7 @@ from supercore_core.evaluation.cost import (
     projections_frame,
 )
 from supercore_core.evaluation.gate import GateReport, read_gates, run_gate
+from supercore_core.evaluation.judge import RagasJudge, ragas_judge_for
 from supercore_core.evaluation.metrics import Aggregate, aggregate, ir_scores
 from supercore_core.evaluation.ragas_metrics import Judge, Judgement, Sample
 from supercore_core.evaluation.runner import (
@@ -43,6 +44,7 @@ __all__ = [
     "Judge",
     "Judgement",
     "Projection",
+    "RagasJudge",
     "RunComparison",
     "RunDetail",
     "RunList",
@@ -67,6 +69,7 @@ __all__ = [
     "project_costs",
     "projections_frame",
     "promote_config",
+    "ragas_judge_for",
     "read_gates",
     "run_gate",
     "run_sweep",
