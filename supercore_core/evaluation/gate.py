@@ -72,8 +72,8 @@ class GateCheck:
 
     @property
     def passed(self) -> bool:
-        """False only when the whole interval lies below the baseline."""
-        return not self.value.high < self.baseline
+        """False when the whole interval lies below the baseline, or nothing was measured."""
+        return self.value.n > 0 and not self.value.high < self.baseline
 
 
 @dataclass(frozen=True)
