@@ -18,6 +18,7 @@ def test_database_url_env_names(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_no_url_means_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("SUPERCORE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("SUPERCORE_DATA_DIR", raising=False)  # the notebooks' server sets it
     settings = Settings()
     assert settings.uses_embedded_server
     assert settings.pgdata.parts[-2:] == (".supercore", "pgdata")
