@@ -1,8 +1,8 @@
-"""CLI: ``supercore eval run|sweep|compare|list|gate`` (the evaluation command group)."""
+"""CLI: ``supercore eval run|sweep|compare|cost|list|gate`` (the evaluation commands)."""
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +20,7 @@ from supercore_core.embedding import MiniLMEmbedder
 from supercore_core.errors import UserError
 from supercore_core.evaluation.answers import answerer_for
 from supercore_core.evaluation.beir import load_dataset
+from supercore_core.evaluation.cost import cost_quality
 from supercore_core.evaluation.gate import DEFAULT_GATES, read_gates, run_gate
 from supercore_core.evaluation.judge import RagasJudge, ragas_judge_for
 from supercore_core.evaluation.metrics import Aggregate
@@ -30,7 +31,7 @@ from supercore_core.evaluation.runner import (
     ingest_dataset,
     oracle_config,
 )
-from supercore_core.evaluation.runs import RunSummary, compare_runs, list_runs
+from supercore_core.evaluation.runs import RunSummary, compare_runs, get_run, list_runs
 from supercore_core.evaluation.sweep import SweepGrid, promote_config, run_sweep
 from supercore_core.llm import chat_model_for
 from supercore_core.retrieval import MODES, Mode, RetrievalConfig
@@ -119,9 +120,7 @@ def _answerer(sessions: sessionmaker[Session], solution_id: UUID, oracle_id: UUI
 def _judge(spec: str | None) -> RagasJudge | None:
     if spec is None:
         return None
-    provider, _, model = spec.partition("/")
-    if not model:
-        raise UserError(f"--judge takes provider/model, e.g. openai/gpt-4o-mini, not {spec!r}")
+    provider, model = _model(spec, "--judge")
     return ragas_judge_for(provider, model, Settings())
 
 
@@ -220,6 +219,32 @@ def eval_compare(
                    f"delta {d.delta.mean:+.4f} {interval}{mark}")  # fmt: skip
 
 
+def eval_cost(
+    runs: Annotated[list[str], typer.Argument(help="run ids (runs made with --answers)")],
+    models: Annotated[list[str], typer.Option("--model", help="provider/model, repeatable")],
+    metric: Annotated[str, typer.Option("--metric")] = "id_context_recall",
+    tenant: Annotated[str | None, typer.Option("--tenant")] = None,
+) -> None:
+    """Cost per answered question of runs on each model (genai-prices), with quality."""
+    ids = [_run_id(r) for r in runs]
+    chosen = [_model(m) for m in models]
+    with cli_sessions() as sessions, _reader(sessions, tenant) as session:
+        details = [get_run(session, run_id) for run_id in ids]
+    report = cost_quality(details, chosen, Settings(), metric=metric)
+    for p in report.points:
+        cost = "unpriced" if p.cost_per_question is None else f"${p.cost_per_question * 1000:.4f}"
+        mark = "  pareto" if p.pareto else ""
+        typer.echo(f"{p.config:<14} {p.model:<36} {metric} {p.quality:.3f}  "
+                   f"{p.answered} answered  {cost} per 1k questions{mark}")  # fmt: skip
+
+
+def _model(spec: str, option: str = "--model") -> tuple[str, str]:
+    provider, _, model = spec.partition("/")
+    if not model:
+        raise UserError(f"{option} takes provider/model, e.g. openai/gpt-4o-mini, not {spec!r}")
+    return provider, model
+
+
 def eval_list(
     tenant: Annotated[str | None, typer.Option("--tenant")] = None,
     limit: Annotated[int, typer.Option("--limit")] = 20,
@@ -260,6 +285,9 @@ def eval_gate(
 
 def register(eval_app: typer.Typer) -> None:
     """Add the evaluation commands to the ``eval`` group."""
-    for name, command in (("run", eval_run), ("sweep", eval_sweep), ("compare", eval_compare),
-                          ("list", eval_list), ("gate", eval_gate)):  # fmt: skip
+    commands: dict[str, Callable[..., None]] = {
+        "run": eval_run, "sweep": eval_sweep, "compare": eval_compare,
+        "cost": eval_cost, "list": eval_list, "gate": eval_gate,
+    }  # fmt: skip
+    for name, command in commands.items():
         eval_app.command(name)(user_errors(command))

@@ -33,6 +33,12 @@ def test_run_compare_and_list(tenant: str) -> None:
     assert "rouge_l" in second and "cost $0.000000" in second  # offline answerer: no API call
     a, b = RUN_ID.search(first), RUN_ID.search(second)
     assert a and b
+    code, output = invoke("eval", "cost", b.group(1), "--model", "openai/gpt-4o-mini",
+                          "--model", "nobody/unpriced", "--tenant", tenant)  # fmt: skip
+    assert code == 0, output
+    priced, unpriced = output.splitlines()
+    assert "openai/gpt-4o-mini" in priced and "3 answered" in priced and "pareto" in priced
+    assert "unpriced per 1k questions" in unpriced
     code, output = invoke("eval", "compare", a.group(1), b.group(1), "--tenant", tenant)
     assert code == 0, output
     assert "3 paired queries" in output and "nDCG@10" in output
@@ -63,6 +69,7 @@ def test_sweep_prints_a_table_and_promotes(tenant: str) -> None:
         (("eval", "sweep", "--dataset", str(TINY), "--tenant", "t", "--oracle", "x",
           "--weights", "1-2"), "dense:lexical pairs"),
         (("eval", "gate", "--gates", "/no/gates.toml"), "no gates file"),
+        (("eval", "cost", "abc", "--model", "x/y"), "not a run id"),
         (("eval", "run", "--dataset", str(TINY), "--tenant", "t", "--oracle", "x",
           "--judge", "gpt-4o"), "--judge takes provider/model"),
     ],
