@@ -1,10 +1,12 @@
 """nbval runs the notebooks on a throwaway database, never the one `make run` keeps.
 
-nbval starts each notebook's kernel before any fixture runs, so the server is started by a
-hook once the notebooks are collected, and handed to the kernels through the environment:
-``SUPERCORE_DATA_DIR`` points at a temporary embedded server (or, with
-``SUPERCORE_TEST_DATABASE_URL`` / ``DATABASE_URL`` set, ``SUPERCORE_DATABASE_URL`` at a
-database of our own on that server). The notebooks' first cell builds ``Settings()``.
+nbval starts each notebook's kernel before any fixture runs, so a hook that runs before
+nbval's own setup starts the server when the first notebook cell comes up, and hands it to
+the kernels through the environment: ``SUPERCORE_DATA_DIR`` points at a temporary embedded
+server (or, with ``SUPERCORE_TEST_DATABASE_URL`` / ``DATABASE_URL`` set,
+``SUPERCORE_DATABASE_URL`` at a database of our own on that server). The variables are set
+only while notebook cells run, so the other tests never see them. The notebooks' first cell
+builds ``Settings()``.
 """
 
 import os
@@ -21,6 +23,8 @@ from psycopg import sql
 from supercore_core.db import embedded, migrate
 
 _state: dict[str, str] = {}
+_env: dict[str, str] = {}  # what the kernels need
+_saved: dict[str, str | None] = {}  # the values they replaced
 
 
 def _with_database(url: str, database: str) -> str:
@@ -35,23 +39,43 @@ def _start() -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         url = _with_database(external, name)
         _state.update(external=external, name=name)
-        os.environ["SUPERCORE_DATABASE_URL"] = url
+        _env["SUPERCORE_DATABASE_URL"] = url
     else:
         data_dir = Path(tempfile.mkdtemp(prefix="sc-nb-"))  # short: socket path limit
         url = embedded.start(data_dir / "pgdata", "supercore")
         _state["data_dir"] = str(data_dir)
-        os.environ["SUPERCORE_DATA_DIR"] = str(data_dir)
-    os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+        _env["SUPERCORE_DATA_DIR"] = str(data_dir)
+    _env["RAGAS_DO_NOT_TRACK"] = "true"
     migrate.upgrade(url)
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    notebooks = Path(__file__).parent
-    if not _state and any(Path(str(item.path)).parent == notebooks for item in session.items):
-        _start()
+def _enter() -> None:
+    for key, value in _env.items():
+        _saved.setdefault(key, os.environ.get(key))
+        os.environ[key] = value
+
+
+def _leave() -> None:
+    for key, value in _saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    _saved.clear()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if Path(str(item.path)).parent == Path(__file__).parent:
+        if not _state:
+            _start()
+        _enter()
+    else:
+        _leave()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    _leave()
     if "data_dir" in _state:
         embedded.stop(Path(_state["data_dir"]) / "pgdata")
         shutil.rmtree(_state["data_dir"], ignore_errors=True)

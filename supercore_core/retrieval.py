@@ -128,7 +128,9 @@ _DENSE_HNSW = (
 _LEXICAL = (
     "WITH q AS (SELECT replace(plainto_tsquery('english', :text)::text, '&', '|')::tsquery AS q) "
     + _SELECT.format(score="ts_rank(c.content_tsv, q.q)", source="q, document_chunks c")
-    + " WHERE c.oracle_id = :o AND c.content_tsv @@ q.q ORDER BY score DESC LIMIT :n"
+    + " WHERE c.oracle_id = :o AND c.content_tsv @@ q.q"
+    # Equal ranks are common; break ties by file and chunk, not by the random ids' order.
+    + " ORDER BY score DESC, d.filename, c.chunk_index LIMIT :n"
 )
 
 
