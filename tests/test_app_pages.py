@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
+from supercore_core.evaluation.metrics import aggregate_all
+from supercore_core.evaluation.runs import NewRun, QueryResult, store_run
+from supercore_core.models import Oracle
 from tests.factories import (
     make_chunk,
     make_conversation,
@@ -229,6 +232,15 @@ def test_upload_ingests_and_explains_bad_files(
     assert dict(zip(table["filename"], table["status"], strict=True))["q3.md"] == "completed"
     assert list((tmp_path / "uploads" / str(target.solution_id)).rglob("*.md"))
 
+    next(b for b in at.button if b.label == "Re-ingest").click().run()
+    assert [s.value for s in at.success] == ["q3.md: re-ingested, 1 chunks"]
+    next(c for c in at.checkbox if c.label.startswith("Yes, delete q3.md")).check().run()
+    next(b for b in at.button if b.label == "Delete").click().run()
+    assert_rendered(at)
+    assert list(at.dataframe[0].value["filename"]) == [target.filename]
+    assert not list((tmp_path / "uploads").rglob("*.md"))  # the kept original went too
+    assert next(b for b in at.button if b.label == "Re-ingest").disabled  # no original kept
+
 
 def test_chat_answers_offline_with_sources(app_env: None, owner_engine: Engine) -> None:
     target = seed(owner_engine, "chat")
@@ -260,3 +272,28 @@ def test_database_down_is_one_clear_message(
     assert_rendered(at)
     assert len(at.error) == 1
     assert "cannot connect to PostgreSQL" in at.error[0].value
+
+
+def test_evaluations_lists_and_compares_runs(app_env: None, owner_engine: Engine) -> None:
+    target = seed(owner_engine, "evals")
+    with Session(owner_engine) as session:
+        oracle_id = session.scalars(
+            select(Oracle.id).where(Oracle.solution_id == target.solution_id)
+        ).one()
+    for scores in ([1.0, 0.5, 0.0], [1.0, 1.0, 0.5]):  # one transaction each: A, then B
+        results = [
+            QueryResult(f"q{i}", f"question {i}", ("d1",), {"d1": 1}, {"nDCG@10": s})
+            for i, s in enumerate(scores)
+        ]
+        with Session(owner_engine) as session, session.begin():
+            store_run(session, NewRun(
+                target.solution_id, oracle_id, "tiny", {"mode": "hybrid"},
+                aggregate_all([r.metrics for r in results]), results,
+            ))  # fmt: skip
+    at = open_page("pages/evaluations.py", target)
+    assert_rendered(at)
+    assert len(at.dataframe[0].value) == 2
+    comparison = at.dataframe[1].value
+    row = comparison.set_index("metric").loc["nDCG@10"]
+    assert row["delta"] == pytest.approx(1 / 3)  # run B (newest) minus run A
+    assert "3 shared queries" in page_text(at)
