@@ -297,3 +297,16 @@ def test_evaluations_lists_and_compares_runs(app_env: None, owner_engine: Engine
     row = comparison.set_index("metric").loc["nDCG@10"]
     assert row["delta"] == pytest.approx(1 / 3)  # run B (newest) minus run A
     assert "3 shared queries" in page_text(at)
+
+
+def test_change_tenant_status(app_env: None, owner_engine: Engine) -> None:
+    target = seed(owner_engine, "status")
+    at = open_page("pages/tenants.py", target)
+    form = next(s for s in at.main.selectbox if s.label == "Tenant")
+    form.set_value(target.solution_id)
+    next(s for s in at.selectbox if s.label == "Status").set_value("suspended")
+    next(b for b in at.button if b.label == "Change status").click().run()
+    assert_rendered(at)
+    assert [s.value for s in at.success] == [f"{target.slug} is now suspended"]
+    listed = at.dataframe[0].value.set_index("slug")
+    assert listed.loc[target.slug, "status"] == "suspended"
