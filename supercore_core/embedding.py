@@ -66,7 +66,9 @@ class MiniLMEmbedder:
     def count_tokens(self, text: str) -> int:
         """Word pieces of the model's own tokenizer."""
         tokenizer = _load_minilm().tokenizer
-        return len(tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
+        return len(
+            tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+        )
 
 
 class OpenAIEmbedder:
