@@ -310,3 +310,17 @@ def test_change_tenant_status(app_env: None, owner_engine: Engine) -> None:
     assert [s.value for s in at.success] == [f"{target.slug} is now suspended"]
     listed = at.dataframe[0].value.set_index("slug")
     assert listed.loc[target.slug, "status"] == "suspended"
+
+
+def test_chat_reopens_an_earlier_conversation(app_env: None, owner_engine: Engine) -> None:
+    target = seed(owner_engine, "history")
+    at = open_page("pages/chat.py", target)
+    assert f"answer {target.slug}" not in page_text(at)  # a new conversation starts empty
+
+    box = next(b for b in at.sidebar.selectbox if b.label == "Earlier conversations")
+    box.select_index(1).run()
+
+    assert_rendered(at)
+    text = page_text(at)
+    assert f"question {target.slug}" in text and f"answer {target.slug}" in text
+    assert "m-1 · 30 in + 12 out tokens · $0.001000 · 120 ms" in text

@@ -1,38 +1,39 @@
 """Chat with an oracle: streamed answers, expandable sources, tokens and cost per turn."""
 
 import uuid
-from typing import Any
 
 import streamlit as st
 import workbench_ui as ui
 
 from supercore_core.catalog import oracle_by_id
-from supercore_core.chat import Answer, ask
+from supercore_core.chat import ask
+from supercore_core.conversations import StoredMessage, conversation_messages, list_conversations
 from supercore_core.embedding import embedder_for
 from supercore_core.llm import OFFLINE_LABEL, chat_model_for
 
 
-def cost_text(answer: Answer) -> str:
-    cost = "unpriced" if answer.cost_usd is None else f"${answer.cost_usd:.6f}"
-    estimated = " (estimated)" if answer.tokens_estimated else ""
+def cost_text(message: StoredMessage) -> str:
+    cost = "unpriced" if message.cost_usd is None else f"${message.cost_usd:.6f}"
+    estimated = " (estimated)" if message.tokens_estimated else ""
     return (
-        f"{answer.model} · {answer.input_tokens} in + {answer.output_tokens} out tokens"
-        f"{estimated} · {cost} · {answer.latency_ms} ms"
+        f"{message.model_used} · {message.input_tokens} in + {message.output_tokens} out tokens"
+        f"{estimated} · {cost} · {message.latency_ms} ms"
     )
 
 
-def show_answer(turn: dict[str, Any]) -> None:
-    answer: Answer = turn["answer"]
-    st.markdown(answer.text)
-    st.caption(cost_text(answer))
-    if answer.sources:
-        with st.expander(f"Sources ({len(answer.sources)})"):
-            for source in answer.sources:
-                st.markdown(
-                    f"**[{source.number}] {source.document_title}**, chunk {source.chunk_index}"
-                    f" · score {source.score:.4f}"
-                )
-                st.text(source.content)
+def show_message(message: StoredMessage) -> None:
+    with st.chat_message(message.role):
+        st.markdown(message.content)
+        if message.role != "assistant":
+            return
+        st.caption(cost_text(message))
+        if message.sources:
+            with st.expander(f"Sources ({len(message.sources)})"):
+                for source in message.sources:
+                    st.markdown(
+                        f"**[{source['n']}] {source['document_title']}**, chunk"
+                        f" {source['chunk_index']} · score {source['score']:.4f}"
+                    )
 
 
 tenant = ui.current_tenant()
@@ -48,17 +49,25 @@ else:
     st.caption(f"Model: {model.provider} / {model.model}")
 
 key = f"chat_{tenant.solution_id}_{picked.oracle_id}"
-state = st.session_state.setdefault(
-    key, {"session_id": f"dash-{uuid.uuid4().hex[:12]}", "turns": []}
-)
+state = st.session_state.setdefault(key, {"session_id": f"dash-{uuid.uuid4().hex[:12]}"})
 if st.sidebar.button("New conversation"):
-    state.update(session_id=f"dash-{uuid.uuid4().hex[:12]}", turns=[])
+    state["session_id"] = f"dash-{uuid.uuid4().hex[:12]}"
+with ui.shown_errors(), ui.tenant(tenant.solution_id) as session:
+    earlier = list_conversations(session, oracle_id=picked.oracle_id)
+if earlier:
+    chosen = st.sidebar.selectbox(
+        "Earlier conversations", [None, *earlier], format_func=lambda c: c.label if c else "—",
+        key=f"{key}_earlier",
+    )  # fmt: skip
+    if chosen is not None and chosen.session_id != state.get("picked"):
+        state.update(session_id=chosen.session_id, picked=chosen.session_id)
 
-for turn in state["turns"]:
-    with st.chat_message("user"):
-        st.markdown(turn["question"])
-    with st.chat_message("assistant"):
-        show_answer(turn)
+with ui.shown_errors(), ui.tenant(tenant.solution_id) as session:
+    history = conversation_messages(
+        session, oracle_id=picked.oracle_id, session_id=state["session_id"]
+    )
+for message in history:
+    show_message(message)
 
 question = st.chat_input(f"Ask {picked.name} about {tenant.name}'s documents")
 if question:
@@ -81,6 +90,4 @@ if question:
         placeholder.empty()
         if answer.error is not None:
             ui.fail(f"the model did not answer (your question was kept): {answer.error}")
-        turn = {"question": question, "answer": answer}
-        show_answer(turn)
-        state["turns"].append(turn)
+    st.rerun()  # the new turn is read back from the database with the rest
