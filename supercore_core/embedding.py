@@ -7,7 +7,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from supercore_core.config import Settings
 from supercore_core.errors import ConfigurationError
-from supercore_core.llm import count_tokens, provider_errors
+from supercore_core.llm import count_tokens, openai_client, provider_errors
 from supercore_core.models import Oracle
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -82,19 +82,11 @@ class OpenAIEmbedder:
     def __init__(
         self, model: str, settings: Settings, dimensions: int = DEFAULT_DIMENSIONS
     ) -> None:
-        import openai
-
-        if settings.openai_api_key is None:
-            raise ConfigurationError(
-                f"embedding model {model!r} needs an OpenAI-compatible endpoint: set "
-                "SUPERCORE_OPENAI_API_KEY (and SUPERCORE_OPENAI_BASE_URL for another server)"
-            )
         self.model_name, self.dimensions, self.settings = model, dimensions, settings
-        self._client = openai.OpenAI(
-            api_key=settings.openai_api_key.get_secret_value(),
-            base_url=settings.openai_base_url,
-            timeout=settings.llm_timeout_s,
-            max_retries=settings.llm_max_retries,
+        self._client = openai_client(
+            settings,
+            f"embedding model {model!r} needs an OpenAI-compatible endpoint: set "
+            "SUPERCORE_OPENAI_API_KEY (and SUPERCORE_OPENAI_BASE_URL for another server)",
         )
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:

@@ -289,6 +289,20 @@ class AnthropicChatModel:
         return Completion(text, usage.input_tokens, usage.output_tokens, False, final.model)
 
 
+def openai_client(settings: Settings, no_key: str) -> Any:
+    """An ``openai.OpenAI`` client from settings; ``no_key`` is the error without a key."""
+    import openai
+
+    if settings.openai_api_key is None:
+        raise ConfigurationError(no_key)
+    return openai.OpenAI(
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_base_url,
+        timeout=settings.llm_timeout_s,
+        max_retries=settings.llm_max_retries,
+    )
+
+
 class OpenAIChatModel:
     """OpenAI chat completions, or any OpenAI-compatible server via ``openai_base_url``."""
 
@@ -296,17 +310,8 @@ class OpenAIChatModel:
     offline = False
 
     def __init__(self, model: str, settings: Settings, temperature: float = 0.7) -> None:
-        import openai
-
-        if settings.openai_api_key is None:
-            raise ConfigurationError("no OpenAI key: set SUPERCORE_OPENAI_API_KEY")
         self.model, self.settings, self.temperature = model, settings, temperature
-        self._client = openai.OpenAI(
-            api_key=settings.openai_api_key.get_secret_value(),
-            base_url=settings.openai_base_url,
-            timeout=settings.llm_timeout_s,
-            max_retries=settings.llm_max_retries,
-        )
+        self._client = openai_client(settings, "no OpenAI key: set SUPERCORE_OPENAI_API_KEY")
 
     def complete(
         self,
