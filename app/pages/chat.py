@@ -21,9 +21,14 @@ def cost_text(message: StoredMessage) -> str:
     )
 
 
+def hard_breaks(text: str) -> str:
+    """Keep the answer's line breaks (Markdown would join quoted lines into one)."""
+    return text.replace("\n", "  \n")
+
+
 def show_message(message: StoredMessage) -> None:
     with st.chat_message(message.role):
-        st.markdown(message.content)
+        st.markdown(hard_breaks(message.content))
         if message.role != "assistant":
             return
         st.caption(cost_text(message))
@@ -79,7 +84,7 @@ if question:
 
         def on_token(piece: str) -> None:
             streamed.append(piece)
-            placeholder.markdown("".join(streamed) + "▌")
+            placeholder.markdown(hard_breaks("".join(streamed)) + "▌")
 
         with ui.shown_errors(), ui.tenant(tenant.solution_id) as session:
             answer = ask(
