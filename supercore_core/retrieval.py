@@ -34,8 +34,9 @@ class RetrievalConfig:
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
     exact_below_chunks: int = 20_000
-    # Recall@10 vs exact on a 20k-chunk tenant: 0.83 at 100, 0.95 at 200 (benchmarks/README).
-    ef_search: int = 200
+    # Recall@10 vs exact, 200k-chunk tenant of 1.2M: 0.61 at 100, 0.78 at 200, 0.90 at 400,
+    # at the same latency (iterative scans dominate); see benchmarks/README.md.
+    ef_search: int = 400
     # Chat treats a hit below this cosine similarity as not relevant (MiniLM: unrelated
     # texts score ~0.0-0.15).
     min_similarity: float = 0.25
