@@ -1,9 +1,5 @@
-"""SQLAlchemy 2 typed models of the seven SuperCore tables.
-
-The DDL itself (checks, indexes, triggers, functions, RLS) lives only in the Alembic
-revisions; these models mirror columns, keys and unique constraints, and ``alembic check``
-proves the two agree.
-"""
+"""The seed's seven tables: tenants, oracles, documents, chunks, conversations, messages,
+workflows."""
 
 import uuid
 from datetime import datetime
@@ -17,73 +13,26 @@ from sqlalchemy import (
     Computed,
     DateTime,
     ForeignKeyConstraint,
-    Identity,
     Integer,
-    MetaData,
     Numeric,
     Text,
     UniqueConstraint,
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import INET, JSONB, TSVECTOR, UUID
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
+from sqlalchemy.orm import Mapped, mapped_column
 
-EMBEDDING_DIMENSIONS = 384
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    """Declarative base with the project's constraint naming convention."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-def _uuid_pk() -> Mapped[uuid.UUID]:
-    return mapped_column(
-        UUID(as_uuid=True), primary_key=True, server_default=func.gen_random_uuid()
-    )
-
-
-def _uuid() -> Mapped[uuid.UUID]:
-    return mapped_column(UUID(as_uuid=True))
-
-
-def _jsonb(default: str = "'{}'::jsonb") -> Mapped[dict[str, Any]]:
-    return mapped_column(JSONB, server_default=text(default))
-
-
-def _created() -> Mapped[datetime]:
-    return mapped_column(DateTime(timezone=True), server_default=func.now())
-
-
-def _updated() -> Mapped[datetime]:
-    return mapped_column(DateTime(timezone=True), server_default=func.now())
-
-
-def _tenant_fks(table: str, *, oracle: bool = True) -> list[ForeignKeyConstraint]:
-    fks = [
-        ForeignKeyConstraint(
-            ["solution_id"], ["solutions.id"], ondelete="CASCADE", name=f"fk_{table}_solution"
-        )
-    ]
-    if oracle:
-        fks.append(
-            ForeignKeyConstraint(
-                ["oracle_id", "solution_id"],
-                ["oracles.id", "oracles.solution_id"],
-                ondelete="CASCADE",
-                name=f"fk_{table}_oracle",
-            )
-        )
-    return fks
+from supercore_core.models.base import (
+    EMBEDDING_DIMENSIONS,
+    Base,
+    _created,
+    _jsonb,
+    _tenant_fks,
+    _updated,
+    _uuid,
+    _uuid_pk,
+)
 
 
 class Solution(Base):
@@ -317,133 +266,3 @@ class TemporalWorkflow(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
-
-
-class EmbeddingCacheEntry(Base):
-    """A cached embedding of one chunk text for one model, per tenant."""
-
-    __tablename__ = "embedding_cache"
-    __table_args__ = (
-        _tenant_fks("embedding_cache", oracle=False)[0],
-        {
-            "comment": "Embeddings by (tenant, model, sha256 of chunk text), "
-            "reused across oracles and re-runs."
-        },
-    )
-
-    solution_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    model: Mapped[str] = mapped_column(Text, primary_key=True)
-    content_hash: Mapped[str] = mapped_column(Text, primary_key=True)
-    embedding: Mapped[Any] = mapped_column(Vector())
-    created_at: Mapped[datetime] = _created()
-
-
-class AuditLogEntry(Base):
-    """One use of superuser mode: who, when, what for (append-only, revision 0012)."""
-
-    __tablename__ = "audit_log"
-    __table_args__ = (
-        {
-            "comment": "Append-only record of every use of superuser mode: who (session and "
-            "current user), when, what for, optionally which tenant. No foreign key: entries "
-            "outlive the tenants they mention."
-        },
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
-    occurred_at: Mapped[datetime] = _created()
-    session_user_name: Mapped[str] = mapped_column(Text, server_default=text("session_user"))
-    current_user_name: Mapped[str] = mapped_column(Text, server_default=text("current_user"))
-    action: Mapped[str] = mapped_column(Text, server_default="superuser_mode")
-    reason: Mapped[str] = mapped_column(Text)
-    solution_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    application_name: Mapped[str | None] = mapped_column(Text)
-    client_addr: Mapped[str | None] = mapped_column(INET)
-    backend_pid: Mapped[int | None] = mapped_column(Integer)
-
-
-class EvalRun(Base):
-    """One evaluation run of an oracle: config snapshot, aggregates, canaries, cost."""
-
-    __tablename__ = "eval_runs"
-    __table_args__ = (
-        *_tenant_fks("eval_runs"),
-        UniqueConstraint("id", "solution_id", name="uq_eval_runs_id_solution"),
-        {
-            "comment": "Evaluation runs of an oracle: dataset, config snapshot, aggregate "
-            "metrics with bootstrap CIs, canary hits, tokens, cost (NULL = unpriced), timings."
-        },
-    )
-
-    id: Mapped[uuid.UUID] = _uuid_pk()
-    solution_id: Mapped[uuid.UUID] = _uuid()
-    oracle_id: Mapped[uuid.UUID] = _uuid()
-    dataset: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(Text, server_default="retrieval")
-    status: Mapped[str] = mapped_column(Text, server_default="completed")
-    config: Mapped[dict[str, Any]] = _jsonb()
-    metrics: Mapped[dict[str, Any]] = _jsonb()
-    query_count: Mapped[int] = mapped_column(Integer, server_default="0")
-    canary_hits: Mapped[int] = mapped_column(Integer, server_default="0")
-    input_tokens: Mapped[int] = mapped_column(BigInteger, server_default="0")
-    output_tokens: Mapped[int] = mapped_column(BigInteger, server_default="0")
-    cost_usd: Mapped[Decimal | None] = mapped_column(Numeric(14, 6))
-    timings: Mapped[dict[str, Any]] = _jsonb()
-    error_message: Mapped[str | None] = mapped_column(Text)
-    metadata_: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", JSONB, server_default=text("'{}'::jsonb")
-    )
-    started_at: Mapped[datetime] = _created()
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = _created()
-
-
-class EvalResult(Base):
-    """One query's outcome in an evaluation run."""
-
-    __tablename__ = "eval_results"
-    __table_args__ = (
-        _tenant_fks("eval_results", oracle=False)[0],
-        ForeignKeyConstraint(
-            ["run_id", "solution_id"],
-            ["eval_runs.id", "eval_runs.solution_id"],
-            ondelete="CASCADE",
-            name="fk_eval_results_run",
-        ),
-        UniqueConstraint("run_id", "query_id", name="uq_eval_results_run_query"),
-        {
-            "comment": "Per-query results of an evaluation run: retrieved documents, "
-            "judgements, metric values (null = unmeasured), answer, tokens, cost, latency."
-        },
-    )
-
-    id: Mapped[uuid.UUID] = _uuid_pk()
-    run_id: Mapped[uuid.UUID] = _uuid()
-    solution_id: Mapped[uuid.UUID] = _uuid()
-    query_id: Mapped[str] = mapped_column(Text)
-    query: Mapped[str] = mapped_column(Text)
-    retrieved: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
-    relevant: Mapped[dict[str, Any]] = _jsonb()
-    metrics: Mapped[dict[str, Any]] = _jsonb()
-    answer: Mapped[str | None] = mapped_column(Text)
-    reference_answer: Mapped[str | None] = mapped_column(Text)
-    input_tokens: Mapped[int | None] = mapped_column(Integer)
-    output_tokens: Mapped[int | None] = mapped_column(Integer)
-    cost_usd: Mapped[Decimal | None] = mapped_column(Numeric(14, 6))
-    latency_ms: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = _created()
-
-
-ALL_MODELS: tuple[type[Base], ...] = (
-    Solution,
-    Oracle,
-    Document,
-    DocumentChunk,
-    Conversation,
-    Message,
-    TemporalWorkflow,
-    EmbeddingCacheEntry,
-    AuditLogEntry,
-    EvalRun,
-    EvalResult,
-)
