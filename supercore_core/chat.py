@@ -10,6 +10,7 @@ message is written, and ``Answer.error`` carries the reason. Call
 """
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -133,9 +134,10 @@ def ask(
     standalone, rewrite = _standalone_question(chat_model, history, question)
     cfg = retrieval or RetrievalConfig.from_oracle(oracle.retrieval_config)
     hits = search(session, oracle_id=oracle_id, query=standalone, embedder=embedder, config=cfg)
-    sources = _relevant_sources(hits.hits, cfg)
+    relevant = [h for h in hits.hits if h.similarity is None or h.similarity >= cfg.min_similarity]
+    sources = _sources(relevant)
     system = oracle.system_prompt or DEFAULT_SYSTEM_PROMPT
-    prompt = [*history, ChatTurn("user", _context_message(sources, question))]
+    prompt = [*history, ChatTurn("user", context_message(relevant, question))]
     if sources:
         check_budget(session, oracle, chat_model, settings, prompt_tokens(prompt, system))
     turn = _Turn(oracle, chat_model, conversation_id, standalone, started)
@@ -244,8 +246,7 @@ def _standalone_question(
     return rewrite.text.strip() or question, rewrite
 
 
-def _relevant_sources(hits: tuple[Hit, ...], cfg: RetrievalConfig) -> list[Source]:
-    relevant = [h for h in hits if h.similarity is None or h.similarity >= cfg.min_similarity]
+def _sources(hits: list[Hit]) -> list[Source]:
     return [
         Source(
             n,
@@ -257,13 +258,15 @@ def _relevant_sources(hits: tuple[Hit, ...], cfg: RetrievalConfig) -> list[Sourc
             h.similarity,
             h.content,
         )
-        for n, h in enumerate(relevant, start=1)
+        for n, h in enumerate(hits, start=1)
     ]
 
 
-def _context_message(sources: list[Source], question: str) -> str:
+def context_message(hits: Sequence[Hit], question: str) -> str:
+    """The final user message every model sees: the hits as numbered passages, then the question."""
     passages = [
-        Passage(s.number, f"{s.document_title}, chunk {s.chunk_index}", s.content) for s in sources
+        Passage(n, f"{h.filename}, chunk {h.chunk_index}", h.content)
+        for n, h in enumerate(hits, start=1)
     ]
     return format_context(passages, question)
 

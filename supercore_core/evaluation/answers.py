@@ -8,10 +8,10 @@ not show up as usage.
 import time
 from collections.abc import Sequence
 
-from supercore_core.chat import DEFAULT_SYSTEM_PROMPT
+from supercore_core.chat import DEFAULT_SYSTEM_PROMPT, context_message
 from supercore_core.config import Settings
 from supercore_core.evaluation.runner import Answerer, AnswerOutcome
-from supercore_core.llm import ChatModel, ChatTurn, Passage, format_context
+from supercore_core.llm import ChatModel, ChatTurn
 from supercore_core.pricing import cost_of
 from supercore_core.retrieval import Hit
 
@@ -20,11 +20,7 @@ DEFAULT_MAX_TOKENS = 512
 
 def prompt_for(question: str, hits: Sequence[Hit]) -> list[ChatTurn]:
     """The user message a chat model sees: numbered passages, then the question."""
-    passages = [
-        Passage(i, f"{hit.filename}, chunk {hit.chunk_index}", hit.content)
-        for i, hit in enumerate(hits, start=1)
-    ]
-    return [ChatTurn("user", format_context(passages, question))]
+    return [ChatTurn("user", context_message(hits, question))]
 
 
 def answerer_for(
