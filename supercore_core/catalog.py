@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from supercore_core.errors import NotFoundError, UserError
 from supercore_core.models import Oracle, Solution
+from supercore_core.oracle_settings import check_model, check_retrieval
 
 
 def solution_by_slug(session: Session, slug: str) -> Solution:
@@ -138,27 +139,25 @@ def update_oracle(
     Args:
         session: A tenant session.
         oracle_id: The oracle to edit.
-        retrieval_config: Replaces the oracle's retrieval settings (checked first).
+        retrieval_config: Replaces the oracle's retrieval settings (checked first against
+            ``oracle_settings.RetrievalSettings``: types, ranges, finite numbers).
         **settings: Any of ``system_prompt``, ``llm_provider``, ``llm_model``,
-            ``temperature`` (0-2) and ``max_tokens`` (> 0).
+            ``temperature`` (0-2) and ``max_tokens`` (1-200,000).
 
     Raises:
-        UserError: An unknown setting, a bad value or retrieval settings that do not parse.
+        UserError: An unknown setting or a bad value (``InvalidSettingError`` names the
+            field and its allowed range).
     """
-    from supercore_core.retrieval import RetrievalConfig
-
     unknown = sorted(set(settings) - set(ORACLE_SETTINGS))
     if unknown:
         raise UserError(f"unknown oracle setting {unknown[0]!r}: use {', '.join(ORACLE_SETTINGS)}")
     blank = [n for n in ("llm_provider", "llm_model") if n in settings and not settings[n].strip()]
     if blank:
         raise UserError(f"{blank[0]} must not be blank")
-    oracle = oracle_by_id(session, oracle_id)
+    settings = check_model(settings)
     if retrieval_config is not None:
-        try:
-            RetrievalConfig.from_oracle(retrieval_config)
-        except (TypeError, ValueError) as exc:
-            raise UserError(f"retrieval settings rejected: {exc}") from exc
+        retrieval_config = check_retrieval(retrieval_config)
+    oracle = oracle_by_id(session, oracle_id)
     try:
         with session.begin_nested():
             for name, value in settings.items():

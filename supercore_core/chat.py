@@ -35,6 +35,7 @@ from supercore_core.llm import (
 )
 from supercore_core.models import Message, Oracle
 from supercore_core.pricing import cost_of
+from supercore_core.questions import check_question, check_session_id
 from supercore_core.retrieval import Hit, RetrievalConfig, search
 
 DEFAULT_SYSTEM_PROMPT = (
@@ -121,8 +122,14 @@ def ask(
     user_id: str | None = None,
     retrieval: RetrievalConfig | None = None,
 ) -> Answer:
-    """Answer ``question`` in the conversation ``session_id`` of the oracle, and record it."""
-    question = question.strip()
+    """Answer ``question`` in the conversation ``session_id`` of the oracle, and record it.
+
+    Raises:
+        InvalidQuestionError: The question is over ``settings.max_question_chars`` or the
+            question or session id holds control characters (nothing is recorded).
+    """
+    question = check_question(question, max_chars=settings.max_question_chars).strip()
+    check_session_id(session_id)
     if not question:
         raise UserError("the question is empty: type something to ask")
     started = time.perf_counter()
@@ -132,8 +139,9 @@ def ask(
     conversation_id = _conversation(session, oracle, session_id, user_id, question)
     history = _history(session, conversation_id)
     standalone, rewrite = _standalone_question(chat_model, history, question)
-    cfg = retrieval or RetrievalConfig.from_oracle(oracle.retrieval_config)
-    hits = search(session, oracle_id=oracle_id, query=standalone, embedder=embedder, config=cfg)
+    cfg = retrieval or RetrievalConfig.for_oracle(oracle)
+    hits = search(session, oracle_id=oracle_id, query=standalone, embedder=embedder, config=cfg,
+                  max_question_chars=None)  # fmt: skip
     relevant = [h for h in hits.hits if h.similarity is None or h.similarity >= cfg.min_similarity]
     sources = _sources(relevant)
     system = oracle.system_prompt or DEFAULT_SYSTEM_PROMPT
@@ -192,8 +200,6 @@ def _conversation(
     session: Session, oracle: Oracle, session_id: str, user_id: str | None, question: str
 ) -> UUID:
     """Get or create the conversation and lock it for this transaction."""
-    if not session_id.strip():
-        raise UserError("the chat session id is empty")
     conversation_id: UUID = session.execute(
         text("SELECT get_or_create_conversation(:o, :s, :sid)"),
         {"o": oracle.id, "s": oracle.solution_id, "sid": session_id},

@@ -18,6 +18,7 @@ from supercore_core.db.sessions import tenant_session
 from supercore_core.embedding import Embedder, embedder_for
 from supercore_core.errors import UserError
 from supercore_core.llm import ChatModel, chat_model_for
+from supercore_core.rendering import terminal_text
 from supercore_core.usage import usage
 
 QUIT = {"exit", "quit", ":q"}
@@ -84,18 +85,22 @@ class Turn:
             answer = ask(
                 session, oracle_id=self.oracle_id, session_id=self.conversation,
                 question=question, chat_model=self.model, embedder=self.embedder,
-                settings=self.settings, on_token=lambda piece: typer.echo(piece, nl=False),
+                settings=self.settings, on_token=_print_piece,
             )  # fmt: skip
         typer.echo()
         answer.raise_for_error()
         return answer
 
 
+def _print_piece(piece: str) -> None:
+    typer.echo(terminal_text(piece, keep_newlines=True), nl=False)
+
+
 def _print_footer(answer: Answer) -> None:
     for source in answer.sources:
         similarity = "" if source.similarity is None else f", similarity {source.similarity:.2f}"
         typer.echo(
-            f"  [{source.number}] {source.document_title} chunk {source.chunk_index}"
+            f"  [{source.number}] {terminal_text(source.document_title)} chunk {source.chunk_index}"
             f" (score {source.score:.4f}{similarity})"
         )
     cost = "unpriced" if answer.cost_usd is None else f"${answer.cost_usd:.6f}"

@@ -4,6 +4,7 @@ import json
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -17,7 +18,7 @@ from supercore_core.cli_support import cli_sessions, resolve, user_errors
 from supercore_core.config import Settings
 from supercore_core.db.sessions import admin_session, tenant_session
 from supercore_core.embedding import MiniLMEmbedder
-from supercore_core.errors import UserError
+from supercore_core.errors import InvalidSettingError, UserError
 from supercore_core.evaluation.answers import answerer_for
 from supercore_core.evaluation.beir import load_dataset
 from supercore_core.evaluation.cost import cost_quality
@@ -34,7 +35,8 @@ from supercore_core.evaluation.runner import (
 from supercore_core.evaluation.runs import RunSummary, compare_runs, get_run, list_runs
 from supercore_core.evaluation.sweep import SweepGrid, promote_config, run_sweep
 from supercore_core.llm import chat_model_for
-from supercore_core.retrieval import MODES, Mode, RetrievalConfig
+from supercore_core.oracle_settings import SEARCH_FIELDS, check_retrieval
+from supercore_core.retrieval import MODES, Mode
 
 DatasetOpt = Annotated[Path, typer.Option("--dataset", help="BEIR folder")]
 TenantOpt = Annotated[str, typer.Option("--tenant", help="tenant slug")]
@@ -64,14 +66,24 @@ def _print_run(run: RunSummary) -> None:
 def _config_overrides(config: str | None) -> dict[str, Any]:
     if config is None:
         return {}
-    raw = Path(config).read_text("utf-8") if config.endswith(".json") else config
     try:
+        raw = Path(config).read_text("utf-8") if config.endswith(".json") else config
         parsed = json.loads(raw)
     except (json.JSONDecodeError, OSError) as exc:
         raise UserError(f"--config is neither JSON nor a readable .json file: {exc}") from exc
     if not isinstance(parsed, dict):
         raise UserError('--config must be a JSON object, e.g. {"mode": "hybrid", "k": 8}')
-    return parsed
+    try:
+        checked = check_retrieval(parsed)
+    except InvalidSettingError as exc:
+        raise InvalidSettingError(f"--config: {exc}") from None
+    chunking = sorted(set(checked) - set(SEARCH_FIELDS))
+    if chunking:
+        raise UserError(
+            f"--config sets search settings only, not {chunking[0]}: evaluate chunk sizes "
+            "with `supercore eval sweep --chunk-tokens`"
+        )
+    return checked
 
 
 def eval_run(
@@ -95,8 +107,7 @@ def eval_run(
     with cli_sessions() as sessions:
         solution_id, oracle_id = resolve(sessions, tenant, oracle)
         assert oracle_id is not None
-        base = oracle_config(sessions, solution_id, oracle_id)
-        chosen = RetrievalConfig.from_oracle({**base.__dict__, **overrides})
+        chosen = replace(oracle_config(sessions, solution_id, oracle_id), **overrides)
         with tqdm(total=data.corpus_size(), unit="doc", desc="load corpus") as bar:
             ingest_dataset(sessions, data, solution_id=solution_id, oracle_id=oracle_id,
                            embedder=embedder, on_done=lambda _: bar.update())  # fmt: skip
@@ -164,6 +175,7 @@ def eval_sweep(
     data = load_dataset(dataset)
     grid = SweepGrid(_modes(modes), _ints(ks), _ints(rrf_ks), _weights(weights),
                      [*_ints(chunk_tokens)] or [None])  # fmt: skip
+    grid.check()  # before the corpus is loaded
     with cli_sessions() as sessions:
         solution_id, oracle_id = resolve(sessions, tenant, oracle)
         assert oracle_id is not None
@@ -247,7 +259,7 @@ def _model(spec: str, option: str = "--model") -> tuple[str, str]:
 
 def eval_list(
     tenant: Annotated[str | None, typer.Option("--tenant")] = None,
-    limit: Annotated[int, typer.Option("--limit")] = 20,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 20,
 ) -> None:
     """List stored runs, newest first (all tenants without --tenant)."""
     with cli_sessions() as sessions, _reader(sessions, tenant) as session:

@@ -8,12 +8,15 @@ from tqdm import tqdm
 
 from supercore_core.catalog import create_oracle, create_solution
 from supercore_core.cli_support import cli_sessions, oracle_embedder, resolve, user_errors
+from supercore_core.config import Settings
 from supercore_core.db.sessions import admin_session, tenant_session
 from supercore_core.embedding import MiniLMEmbedder
 from supercore_core.errors import UserError
 from supercore_core.evaluation import beir
 from supercore_core.ingest.parsers import SUPPORTED_TYPES
 from supercore_core.ingest.pipeline import SourceFile, ingest
+from supercore_core.questions import check_question
+from supercore_core.rendering import terminal_text
 from supercore_core.retrieval import MODES, Mode, search
 
 TenantOpt = Annotated[str, typer.Option("--tenant", help="tenant slug")]
@@ -105,7 +108,9 @@ def search_command(
     mode: ModeOpt = None,
     k: Annotated[int | None, typer.Option("-k", help="number of hits")] = None,
 ) -> None:
-    """Search an oracle and print the hits."""
+    """Search an oracle and print the hits (control characters in names and text escaped)."""
+    limit = Settings().max_question_chars
+    check_question(query, max_chars=limit)  # before the embedding model loads
     with cli_sessions() as sessions:
         solution_id, oracle_id = resolve(sessions, tenant, oracle)
         assert oracle_id is not None
@@ -113,11 +118,12 @@ def search_command(
         with tenant_session(sessions, solution_id=solution_id) as session:
             results = search(
                 session, oracle_id=oracle_id, query=query, embedder=embedder,
-                mode=_mode(mode), k=k,
+                mode=_mode(mode), k=k, max_question_chars=limit,
             )  # fmt: skip
     for hit in results.hits:
-        snippet = " ".join(hit.content.split())[:100]
-        typer.echo(f"{hit.rank:>3}  {hit.score:.4f}  {hit.filename}#{hit.chunk_index}  {snippet}")
+        snippet = terminal_text(" ".join(hit.content.split())[:100])
+        name = terminal_text(hit.filename)
+        typer.echo(f"{hit.rank:>3}  {hit.score:.4f}  {name}#{hit.chunk_index}  {snippet}")
     if not results.hits:
         typer.echo("no hits")
 
@@ -127,7 +133,7 @@ def search_command(
 def eval_retrieval(
     dataset_dir: Path,
     mode: Annotated[str, typer.Option("--mode")] = "hybrid",
-    k: Annotated[int, typer.Option("-k")] = 100,
+    k: Annotated[int, typer.Option("-k", min=1, max=300)] = 100,
     run_out: Annotated[Path | None, typer.Option("--run-out", help="TREC run file")] = None,
 ) -> None:
     """Load a BEIR folder into its own tenant, run every query, print nDCG@10, R@100, MRR@10."""

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(
         default=None, validation_alias=_env("openai_base_url", "OPENAI_BASE_URL")
     )
+    # Longest question chat and search accept (SUPERCORE_MAX_QUESTION_CHARS).
+    max_question_chars: int = Field(default=4000, ge=1, le=100_000)
     llm_timeout_s: float = Field(default=60.0, gt=0)
     llm_max_retries: int = Field(default=2, ge=0)
     # "provider/model" -> price; wins over genai-prices (e.g. a negotiated or local model).

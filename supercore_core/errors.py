@@ -66,3 +66,11 @@ class LLMProviderError(UserError):
 
 class BudgetExceededError(UserError):
     """A question was refused because it could exceed an oracle's or tenant's monthly budget."""
+
+
+class InvalidSettingError(ConfigurationError):
+    """An oracle or retrieval setting has the wrong type, is out of range or is not finite."""
+
+
+class InvalidQuestionError(UserError):
+    """A question or chat session id is too long or holds characters that are not allowed."""

@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 
 from supercore_core.catalog import oracle_by_id
 from supercore_core.embedding import Embedder
-from supercore_core.errors import ConfigurationError
 from supercore_core.ingest.store import driver_connection
+from supercore_core.models import Oracle
+from supercore_core.oracle_settings import check_retrieval, check_stored_retrieval
+from supercore_core.questions import DEFAULT_MAX_QUESTION_CHARS, check_question
 
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
@@ -25,7 +27,11 @@ MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """Retrieval settings; an oracle's ``retrieval_config`` overrides these defaults."""
+    """Retrieval settings; an oracle's ``retrieval_config`` overrides these defaults.
+
+    Values are checked against the oracle settings schema (``oracle_settings``) on
+    construction: ``InvalidSettingError`` names the field and its allowed range.
+    """
 
     mode: Mode = "hybrid"
     k: int = 8
@@ -42,19 +48,25 @@ class RetrievalConfig:
     min_similarity: float = 0.25
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise ConfigurationError(
-                f"unknown retrieval mode {self.mode!r}: use dense, lexical or hybrid"
-            )
-        if self.k < 1 or self.candidates < 1 or self.rrf_k < 0:
-            raise ConfigurationError("k and candidates must be at least 1 and rrf_k at least 0")
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        for name, value in check_retrieval(fields).items():
+            object.__setattr__(self, name, value)  # normalised, e.g. k=8.0 -> 8
 
     @classmethod
-    def from_oracle(cls, settings: dict[str, Any], **overrides: Any) -> "RetrievalConfig":
-        """Defaults, then the oracle's settings, then non-None call overrides."""
-        known = {k: v for k, v in settings.items() if k in cls.__dataclass_fields__}
+    def from_oracle(
+        cls, settings: dict[str, Any], *, oracle_name: str = "", **overrides: Any
+    ) -> "RetrievalConfig":
+        """Defaults, then the oracle's stored settings (checked), then non-None overrides."""
+        stored = check_stored_retrieval(settings, oracle_name)
+        known = {k: v for k, v in stored.items() if k in cls.__dataclass_fields__}
         chosen = {k: v for k, v in overrides.items() if v is not None}
         return cls(**(known | chosen))
+
+    @classmethod
+    def for_oracle(cls, oracle: Oracle) -> "RetrievalConfig":
+        """The oracle's effective settings; stored values that are invalid raise
+        ``InvalidSettingError`` naming the oracle, the field and how to fix it."""
+        return cls.from_oracle(oracle.retrieval_config, oracle_name=oracle.oracle_name)
 
 
 @dataclass(frozen=True)
@@ -125,9 +137,18 @@ _DENSE_HNSW = (
     + " ORDER BY c.embedding <=> :q"
 )
 # Questions rarely contain every term: OR the stemmed terms. ts_rank beat ts_rank_cd on
-# TAT-QA (nDCG@10 0.548 vs 0.313 on 400 queries).
+# TAT-QA (nDCG@10 0.548 vs 0.313 on 400 queries). The OR is built from the question's first
+# LEXICAL_TERMS distinct lexemes (in order of appearance), quoted as tsquery operands: the
+# server walks a tsquery recursively, and plainto_tsquery of ~20,000 words exhausted its
+# stack ("stack depth limit exceeded"). ts_rank counts each distinct lexeme once anyway.
+LEXICAL_TERMS = 256
+_TSQUERY = (
+    r"SELECT string_agg('''' || replace(replace(lexeme, '\', '\\'), '''', '''''') || '''',"
+    " ' | ' ORDER BY first)::tsquery AS q FROM (SELECT lexeme, positions[1] AS first"
+    " FROM unnest(to_tsvector('english', :text)) ORDER BY positions[1], lexeme LIMIT :terms) w"
+)
 _LEXICAL = (
-    "WITH q AS (SELECT replace(plainto_tsquery('english', :text)::text, '&', '|')::tsquery AS q) "
+    f"WITH q AS ({_TSQUERY}) "
     + _SELECT.format(score="ts_rank(c.content_tsv, q.q)", source="q, document_chunks c")
     + " WHERE c.oracle_id = :o AND c.content_tsv @@ q.q"
     # Equal ranks are common; break ties by file and chunk, not by the random ids' order.
@@ -144,10 +165,18 @@ def search(
     mode: Mode | None = None,
     k: int | None = None,
     config: RetrievalConfig | None = None,
+    max_question_chars: int | None = DEFAULT_MAX_QUESTION_CHARS,
 ) -> SearchResults:
-    """Search the oracle's chunks; settings come from the oracle unless given here."""
+    """Search the oracle's chunks; settings come from the oracle unless given here.
+
+    Raises:
+        InvalidQuestionError: The query is longer than ``max_question_chars`` (None: no
+            limit) or holds control characters.
+        InvalidSettingError: ``k`` or the oracle's stored settings are out of range.
+    """
+    check_question(query, max_chars=max_question_chars)
     oracle = oracle_by_id(session, oracle_id)
-    base = config or RetrievalConfig.from_oracle(oracle.retrieval_config)
+    base = config or RetrievalConfig.for_oracle(oracle)
     cfg = replace(base, mode=mode or base.mode, k=base.k if k is None else k)
     if not query.strip():
         return SearchResults(query, cfg.mode, (), exact=True)
@@ -186,7 +215,8 @@ def _dense(
 
 
 def _lexical(session: Session, oracle_id: UUID, query: str, n: int) -> list[tuple[Any, ...]]:
-    rows = session.execute(text(_LEXICAL), {"o": oracle_id, "text": query, "n": n})
+    params = {"o": oracle_id, "text": query, "n": n, "terms": LEXICAL_TERMS}
+    rows = session.execute(text(_LEXICAL), params)
     return [tuple(row) for row in rows]
 
 

@@ -221,8 +221,9 @@ def test_update_oracle_and_its_status(app_sessions: sessionmaker[Session], tenan
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"temperature": Decimal("3")}, "temperature must be between 0 and 2"),
-        ({"max_tokens": 0}, "max_tokens above 0"),
+        ({"temperature": Decimal("3")}, "temperature is 3: use a finite number from 0 to 2"),
+        ({"temperature": float("nan")}, "temperature is nan: use a finite number from 0 to 2"),
+        ({"max_tokens": 0}, "max_tokens is 0: use a whole number from 1 to 200,000"),
         ({"llm_model": "  "}, "llm_model must not be blank"),
         ({"colour": "red"}, "unknown oracle setting 'colour'"),
         ({"retrieval_config": {"mode": "fuzzy"}}, "unknown retrieval mode 'fuzzy'"),

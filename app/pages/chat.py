@@ -10,6 +10,7 @@ from supercore_core.chat import ask
 from supercore_core.conversations import StoredMessage, conversation_messages, list_conversations
 from supercore_core.embedding import embedder_for
 from supercore_core.llm import OFFLINE_LABEL, chat_model_for
+from supercore_core.rendering import inert_markdown
 
 
 def cost_text(message: StoredMessage) -> str:
@@ -28,7 +29,7 @@ def hard_breaks(text: str) -> str:
 
 def show_message(message: StoredMessage) -> None:
     with st.chat_message(message.role):
-        st.markdown(hard_breaks(message.content))
+        st.markdown(hard_breaks(inert_markdown(message.content)))
         if message.role != "assistant":
             return
         st.caption(cost_text(message))
@@ -36,7 +37,7 @@ def show_message(message: StoredMessage) -> None:
             with st.expander(f"Sources ({len(message.sources)})"):
                 for source in message.sources:
                     st.markdown(
-                        f"**[{source['n']}] {source['document_title']}**, chunk"
+                        f"**[{source['n']}] {inert_markdown(source['document_title'])}**, chunk"
                         f" {source['chunk_index']} · score {source['score']:.4f}"
                     )
 
@@ -77,14 +78,14 @@ for message in history:
 question = st.chat_input(f"Ask {picked.name} about {tenant.name}'s documents")
 if question:
     with st.chat_message("user"):
-        st.markdown(question)
+        st.markdown(hard_breaks(inert_markdown(question)))
     with st.chat_message("assistant"):
         placeholder = st.empty()
         streamed: list[str] = []
 
         def on_token(piece: str) -> None:
             streamed.append(piece)
-            placeholder.markdown(hard_breaks("".join(streamed)) + "▌")
+            placeholder.markdown(hard_breaks(inert_markdown("".join(streamed))) + "▌")
 
         with ui.shown_errors(), ui.tenant(tenant.solution_id) as session:
             answer = ask(

@@ -4,6 +4,8 @@ import streamlit as st
 import workbench_ui as ui
 
 from supercore_core import catalog
+from supercore_core.errors import InvalidSettingError
+from supercore_core.oracle_settings import valid_part
 from supercore_core.retrieval import MODES, RetrievalConfig
 
 st.title("Tenants and oracles")
@@ -80,7 +82,11 @@ st.subheader("Edit an oracle")
 chosen = ui.oracle_picker(picked.solution_id, key="edit_oracle")
 with ui.shown_errors(), ui.tenant(picked.solution_id) as session:
     oracle = catalog.oracle_by_id(session, chosen.oracle_id)
-config = RetrievalConfig.from_oracle(oracle.retrieval_config)
+try:
+    config = RetrievalConfig.for_oracle(oracle)
+except InvalidSettingError as exc:  # shown with defaults, so that saving repairs it
+    st.warning(f"{exc}. The form shows defaults for what is invalid.")
+    config = RetrievalConfig.from_oracle(valid_part(oracle.retrieval_config))
 with st.form(f"edit_{oracle.id}"):
     prompt = st.text_area("System prompt", oracle.system_prompt or "", height=120)
     a, b, c, d = st.columns(4)
@@ -90,7 +96,7 @@ with st.form(f"edit_{oracle.id}"):
     max_tokens = d.number_input("Max tokens", 1, 200_000, oracle.max_tokens)
     a, b, c, d = st.columns(4)
     mode = a.selectbox("Retrieval mode", MODES, index=MODES.index(config.mode))
-    k = b.number_input("k (passages)", 1, 100, config.k)
+    k = b.number_input("k (passages)", 1, 1000, config.k)
     rrf_k = c.number_input("RRF k", 0, 1000, config.rrf_k)
     status = d.selectbox(
         "Status", catalog.ORACLE_STATUSES, index=catalog.ORACLE_STATUSES.index(oracle.status)
@@ -99,7 +105,7 @@ with st.form(f"edit_{oracle.id}"):
     dense_weight = a.number_input("Dense weight", 0.0, 10.0, config.dense_weight, 0.1)
     lexical_weight = b.number_input("Lexical weight", 0.0, 10.0, config.lexical_weight, 0.1)
     if st.form_submit_button("Save oracle"):
-        retrieval = dict(oracle.retrieval_config) | {
+        retrieval = valid_part(oracle.retrieval_config) | {
             "mode": mode, "k": int(k), "rrf_k": int(rrf_k),
             "dense_weight": float(dense_weight), "lexical_weight": float(lexical_weight),
         }  # fmt: skip

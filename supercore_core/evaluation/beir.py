@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from supercore_core.catalog import create_solution, get_or_create_oracle
 from supercore_core.db.sessions import admin_session, tenant_session
 from supercore_core.embedding import Embedder
-from supercore_core.errors import UserError
+from supercore_core.errors import InvalidQuestionError, UserError
 from supercore_core.ingest.pipeline import IngestOutcome, SourceFile, ingest
 from supercore_core.models import Solution
+from supercore_core.questions import check_question
 from supercore_core.retrieval import Mode, RetrievalConfig, search
 
 MEASURES = (nDCG @ 10, R @ 100, RR @ 10)
@@ -64,7 +65,18 @@ def load_dataset(path: Path) -> BeirDataset:
         for row in csv.DictReader(rows, delimiter="\t"):
             qrels.setdefault(row["query-id"], {})[row["corpus-id"]] = int(row["score"])
     judged = {qid: text for qid, text in queries.items() if qid in qrels}
+    _check_queries(path / "queries.jsonl", judged)
     return BeirDataset(path.resolve().name, path, judged, qrels)
+
+
+def _check_queries(path: Path, queries: dict[str, str]) -> None:
+    """Refuse control characters before a run starts (no length limit: the file is the
+    operator's own, and long argument-style queries are common in BEIR)."""
+    for qid, query in queries.items():
+        try:
+            check_question(query, max_chars=None)
+        except InvalidQuestionError as exc:
+            raise InvalidQuestionError(f"query {qid!r} in {path}: {exc}") from None
 
 
 def ensure_eval_oracle(sessions: sessionmaker[Session], dataset: BeirDataset) -> tuple[UUID, UUID]:
@@ -113,9 +125,8 @@ def run_queries(
     run: dict[str, dict[str, float]] = {}
     for qid, query in dataset.queries.items():
         with tenant_session(sessions, solution_id=solution_id) as session:
-            hits = search(
-                session, oracle_id=oracle_id, query=query, embedder=embedder, config=config
-            )
+            hits = search(session, oracle_id=oracle_id, query=query, embedder=embedder,
+                          config=config, max_question_chars=None)  # fmt: skip
         docs: dict[str, float] = {}
         for hit in hits.hits:  # best chunk per document
             docs.setdefault(hit.filename.removesuffix(_SUFFIX), hit.score)

@@ -116,7 +116,9 @@ def retrieve(
     """Rank ``depth`` documents (best chunk each) and keep the top ``config.k`` chunks."""
     started = time.perf_counter()
     deep = replace(config, k=depth * 3, candidates=max(config.candidates, depth * 3))
-    hits = search(session, oracle_id=oracle_id, query=query, embedder=embedder, config=deep).hits
+    # Dataset queries have no length limit; their characters are checked at load.
+    hits = search(session, oracle_id=oracle_id, query=query, embedder=embedder, config=deep,
+                  max_question_chars=None).hits  # fmt: skip
     hits = tuple(h for h in hits if h.filename != CANARY_FILENAME)
     documents: dict[str, float] = {}
     for hit in hits:
@@ -145,7 +147,7 @@ class EvalRequest:
 def oracle_config(sessions: sessionmaker[Session], solution_id: UUID, oracle_id: UUID) -> Any:
     """The oracle's effective retrieval config (defaults overridden by its settings)."""
     with tenant_session(sessions, solution_id=solution_id) as session:
-        return RetrievalConfig.from_oracle(oracle_by_id(session, oracle_id).retrieval_config)
+        return RetrievalConfig.for_oracle(oracle_by_id(session, oracle_id))
 
 
 def oracle_snapshot(

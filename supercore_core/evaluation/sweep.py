@@ -29,6 +29,7 @@ from supercore_core.evaluation.runner import (
 from supercore_core.evaluation.runs import RunList, RunSummary
 from supercore_core.ingest.chunking import ChunkingConfig
 from supercore_core.models import Oracle
+from supercore_core.oracle_settings import RETRIEVAL_FIELDS, check_retrieval
 from supercore_core.retrieval import MODES, Mode, RetrievalConfig
 
 SEARCH_KEYS = ("mode", "k", "rrf_k", "dense_weight", "lexical_weight")
@@ -43,6 +44,18 @@ class SweepGrid:
     rrf_ks: Sequence[int] = (60,)
     weights: Sequence[tuple[float, float]] = ((1.0, 1.0),)  # (dense, lexical)
     chunk_tokens: Sequence[int | None] = (None,)  # None: the oracle's own chunking
+
+    def check(self) -> None:
+        """Refuse a value out of range before anything runs (``InvalidSettingError``)."""
+        for k in self.ks:
+            check_retrieval({"k": k})
+        for rrf_k in self.rrf_ks:
+            check_retrieval({"rrf_k": rrf_k})
+        for dense, lexical in self.weights:
+            check_retrieval({"dense_weight": dense, "lexical_weight": lexical})
+        for chunks in self.chunk_tokens:
+            if chunks is not None:
+                check_retrieval({"chunk_tokens": chunks})
 
     def configs(self, base: RetrievalConfig) -> Iterator[tuple[int | None, RetrievalConfig]]:
         """Each distinct (chunk size, search config) of the grid."""
@@ -102,6 +115,12 @@ def _label(row: Mapping[str, Any]) -> str:
     return label
 
 
+def chunking_for(chunk_tokens: int) -> dict[str, int]:
+    """The chunking a swept chunk size is evaluated (and promoted) with."""
+    overlap = min(ChunkingConfig.overlap_tokens, chunk_tokens // 5)
+    return {"chunk_tokens": chunk_tokens, "overlap_tokens": overlap}
+
+
 def scratch_oracle(
     sessions: sessionmaker[Session],
     dataset: BeirDataset,
@@ -112,14 +131,14 @@ def scratch_oracle(
     embedder: Embedder,
 ) -> UUID:
     """The oracle's corpus re-chunked at ``chunk_tokens`` into ``<oracle>~chunks<N>``."""
-    overlap = min(ChunkingConfig.overlap_tokens, chunk_tokens // 5)
+    chunking = chunking_for(chunk_tokens)
     with tenant_session(sessions, solution_id=solution_id) as session:
         name = f"{oracle_by_id(session, oracle_id).oracle_name}~chunks{chunk_tokens}"
         scratch = get_or_create_oracle(session, solution_id=solution_id, oracle_name=name)
-        scratch.retrieval_config = {"chunk_tokens": chunk_tokens, "overlap_tokens": overlap}
+        scratch.retrieval_config = chunking
         scratch_id = scratch.id
     ingest_dataset(sessions, dataset, solution_id=solution_id, oracle_id=scratch_id,
-                   embedder=embedder, chunking=ChunkingConfig(chunk_tokens, overlap))  # fmt: skip
+                   embedder=embedder, chunking=ChunkingConfig(**chunking))  # fmt: skip
     return scratch_id
 
 
@@ -133,12 +152,17 @@ def run_sweep(
     grid: SweepGrid,
     on_run: Callable[[RunSummary], None] | None = None,
 ) -> SweepResult:
-    """Evaluate every configuration of ``grid`` on the oracle (or its re-chunked scratch)."""
+    """Evaluate every configuration of ``grid`` on the oracle (or its re-chunked scratch).
+
+    Every configuration is checked before the first run (``InvalidSettingError``).
+    """
+    grid.check()
     base = oracle_config(sessions, solution_id, oracle_id)
+    configs = list(grid.configs(base))
     embedder = QueryEmbedder(embedder)  # each query embedded once for the whole sweep
     targets: dict[int | None, UUID] = {None: oracle_id}
     runs = []
-    for chunks, config in grid.configs(base):
+    for chunks, config in configs:
         if chunks is not None and chunks not in targets:
             targets[chunks] = scratch_oracle(sessions, dataset, solution_id=solution_id,
                                              oracle_id=oracle_id, chunk_tokens=chunks,
@@ -156,14 +180,19 @@ def run_sweep(
 def promote_config(session: Session, *, oracle_id: UUID, config: Mapping[str, Any]) -> Oracle:
     """Write a run's search settings (and chunk size, if swept) into the oracle's config.
 
-    A new chunk size applies to documents ingested from now on; re-ingest to apply it to
-    the existing ones.
+    A new chunk size (with the overlap it was evaluated with) applies to documents
+    ingested from now on; re-ingest to apply it to the existing ones.
+
+    Raises:
+        InvalidSettingError: A value out of range; nothing is written.
     """
     oracle = oracle_by_id(session, oracle_id)
     chosen = {key: config[key] for key in SEARCH_KEYS if key in config}
-    RetrievalConfig.from_oracle(chosen)  # validates before anything is written
-    if config.get("chunk_tokens"):
-        chosen["chunk_tokens"] = int(config["chunk_tokens"])
-    oracle.retrieval_config = {**oracle.retrieval_config, **chosen}
+    if config.get("chunk_tokens") is not None:
+        chunks = check_retrieval({"chunk_tokens": config["chunk_tokens"]})["chunk_tokens"]
+        chosen |= chunking_for(chunks)
+    stored = {k: v for k, v in oracle.retrieval_config.items() if k in RETRIEVAL_FIELDS}
+    checked = check_retrieval(stored | check_retrieval(chosen))  # before anything is written
+    oracle.retrieval_config = {**oracle.retrieval_config, **checked}
     session.flush()
     return oracle
