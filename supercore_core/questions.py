@@ -14,6 +14,7 @@ MAX_SESSION_ID_CHARS = 200
 # C0 and C1 control characters except tab, newline, carriage return, vertical tab and form
 # feed (plain whitespace in pasted text), and lone surrogates (undecodable input bytes).
 _REFUSED = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_REFUSED_IN_IDS = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # no line breaks either
 
 
 def check_question(question: str, *, max_chars: int | None = DEFAULT_MAX_QUESTION_CHARS) -> str:
@@ -32,7 +33,7 @@ def check_question(question: str, *, max_chars: int | None = DEFAULT_MAX_QUESTIO
             f"the question is {len(question):,} characters long, over the limit of "
             f"{max_chars:,} (setting SUPERCORE_MAX_QUESTION_CHARS): shorten it"
         )
-    _refuse_characters(question, "the question")
+    _refuse_characters(question, "the question", _REFUSED)
     return question
 
 
@@ -49,12 +50,12 @@ def check_session_id(session_id: str) -> str:
             f"the chat session id is {len(session_id):,} characters long, over the limit of "
             f"{MAX_SESSION_ID_CHARS}: use a shorter one"
         )
-    _refuse_characters(session_id, "the chat session id")
+    _refuse_characters(session_id, "the chat session id", _REFUSED_IN_IDS)
     return session_id
 
 
-def _refuse_characters(value: str, what: str) -> None:
-    found = _REFUSED.search(value)
+def _refuse_characters(value: str, what: str, refused: re.Pattern[str]) -> None:
+    found = refused.search(value)
     if found is None:
         return
     char = found.group()

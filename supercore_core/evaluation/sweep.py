@@ -55,7 +55,7 @@ class SweepGrid:
             check_retrieval({"dense_weight": dense, "lexical_weight": lexical})
         for chunks in self.chunk_tokens:
             if chunks is not None:
-                check_retrieval({"chunk_tokens": chunks})
+                check_chunk_tokens(chunks)
 
     def configs(self, base: RetrievalConfig) -> Iterator[tuple[int | None, RetrievalConfig]]:
         """Each distinct (chunk size, search config) of the grid."""
@@ -113,6 +113,12 @@ def _label(row: Mapping[str, Any]) -> str:
     if row.get("chunk_tokens"):
         label += f" chunks={row['chunk_tokens']}"
     return label
+
+
+def check_chunk_tokens(value: Any) -> int:
+    """``value`` as a chunk size, checked on its own (the overlap follows from it)."""
+    checked: int = check_retrieval({"chunk_tokens": value, "overlap_tokens": 0})["chunk_tokens"]
+    return checked
 
 
 def chunking_for(chunk_tokens: int) -> dict[str, int]:
@@ -189,8 +195,7 @@ def promote_config(session: Session, *, oracle_id: UUID, config: Mapping[str, An
     oracle = oracle_by_id(session, oracle_id)
     chosen = {key: config[key] for key in SEARCH_KEYS if key in config}
     if config.get("chunk_tokens") is not None:
-        chunks = check_retrieval({"chunk_tokens": config["chunk_tokens"]})["chunk_tokens"]
-        chosen |= chunking_for(chunks)
+        chosen |= chunking_for(check_chunk_tokens(config["chunk_tokens"]))
     stored = {k: v for k, v in oracle.retrieval_config.items() if k in RETRIEVAL_FIELDS}
     checked = check_retrieval(stored | check_retrieval(chosen))  # before anything is written
     oracle.retrieval_config = {**oracle.retrieval_config, **checked}
