@@ -139,16 +139,18 @@ _DENSE_HNSW = (
 # Questions rarely contain every term: OR the stemmed terms. ts_rank beat ts_rank_cd on
 # TAT-QA (nDCG@10 0.548 vs 0.313 on 400 queries). The OR is built from the question's first
 # LEXICAL_TERMS distinct lexemes (in order of appearance), quoted as tsquery operands: the
-# server walks a tsquery recursively, and plainto_tsquery of ~20,000 words exhausted its
+# server walks a tsquery recursively, and plainto_tsquery of ~24,000 words exhausted its
 # stack ("stack depth limit exceeded"). ts_rank counts each distinct lexeme once anyway.
+# The tsquery is built first and passed in as a constant, so the planner estimates the
+# match as it did for plainto_tsquery (and uses the GIN index the same way).
 LEXICAL_TERMS = 256
 _TSQUERY = (
     r"SELECT string_agg('''' || replace(replace(lexeme, '\', '\\'), '''', '''''') || '''',"
-    " ' | ' ORDER BY first)::tsquery AS q FROM (SELECT lexeme, positions[1] AS first"
+    " ' | ' ORDER BY first) FROM (SELECT lexeme, positions[1] AS first"
     " FROM unnest(to_tsvector('english', :text)) ORDER BY positions[1], lexeme LIMIT :terms) w"
 )
 _LEXICAL = (
-    f"WITH q AS ({_TSQUERY}) "
+    "WITH q AS (SELECT CAST(:q AS tsquery) AS q) "
     + _SELECT.format(score="ts_rank(c.content_tsv, q.q)", source="q, document_chunks c")
     + " WHERE c.oracle_id = :o AND c.content_tsv @@ q.q"
     # Equal ranks are common; break ties by file and chunk, not by the random ids' order.
@@ -215,8 +217,11 @@ def _dense(
 
 
 def _lexical(session: Session, oracle_id: UUID, query: str, n: int) -> list[tuple[Any, ...]]:
-    params = {"o": oracle_id, "text": query, "n": n, "terms": LEXICAL_TERMS}
-    rows = session.execute(text(_LEXICAL), params)
+    params = {"text": query, "terms": LEXICAL_TERMS}
+    terms = session.execute(text(_TSQUERY), params).scalar_one()
+    if terms is None:  # only stop words: nothing to match
+        return []
+    rows = session.execute(text(_LEXICAL), {"o": oracle_id, "q": terms, "n": n})
     return [tuple(row) for row in rows]
 
 
