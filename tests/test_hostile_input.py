@@ -247,3 +247,15 @@ def test_promote_config_writes_the_overlap_it_was_evaluated_with(
                        config={"mode": "lexical", "k": 4, "chunk_tokens": 30})  # fmt: skip
         stored = oracle_by_id(session, fresh.oracle_id).retrieval_config
     assert stored == {"mode": "lexical", "k": 4, "chunk_tokens": 30, "overlap_tokens": 6}
+
+
+def test_promote_config_replaces_the_overlap_of_the_old_size(
+    app_sessions: sessionmaker[Session], fresh: Ids
+) -> None:
+    with tenant_session(app_sessions, solution_id=fresh.solution_id) as session:
+        update_oracle(session, fresh.oracle_id,
+                      retrieval_config={"chunk_tokens": 400, "overlap_tokens": 100})  # fmt: skip
+        run_config = {"mode": "dense", "chunk_tokens": 200, "overlap_tokens": 40}
+        promote_config(session, oracle_id=fresh.oracle_id, config=run_config)
+        stored = oracle_by_id(session, fresh.oracle_id).retrieval_config
+    assert stored == {"mode": "dense", "chunk_tokens": 200}  # 40 is the default overlap

@@ -127,6 +127,16 @@ def chunking_for(chunk_tokens: int) -> dict[str, int]:
     return {"chunk_tokens": chunk_tokens, "overlap_tokens": overlap}
 
 
+def _evaluated_chunking(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's chunk size, and its overlap unless that is the default ingestion applies."""
+    evaluated = chunking_for(check_chunk_tokens(config["chunk_tokens"]))
+    if config.get("overlap_tokens") is not None:
+        evaluated["overlap_tokens"] = config["overlap_tokens"]
+    if evaluated["overlap_tokens"] == ChunkingConfig.overlap_tokens:
+        del evaluated["overlap_tokens"]
+    return evaluated
+
+
 def scratch_oracle(
     sessions: sessionmaker[Session],
     dataset: BeirDataset,
@@ -194,10 +204,12 @@ def promote_config(session: Session, *, oracle_id: UUID, config: Mapping[str, An
     """
     oracle = oracle_by_id(session, oracle_id)
     chosen = {key: config[key] for key in SEARCH_KEYS if key in config}
+    current = dict(oracle.retrieval_config)
     if config.get("chunk_tokens") is not None:
-        chosen |= chunking_for(check_chunk_tokens(config["chunk_tokens"]))
-    stored = {k: v for k, v in oracle.retrieval_config.items() if k in RETRIEVAL_FIELDS}
+        chosen |= _evaluated_chunking(config)
+        current.pop("overlap_tokens", None)  # the old overlap belonged to the old size
+    stored = {k: v for k, v in current.items() if k in RETRIEVAL_FIELDS}
     checked = check_retrieval(stored | check_retrieval(chosen))  # before anything is written
-    oracle.retrieval_config = {**oracle.retrieval_config, **checked}
+    oracle.retrieval_config = {**current, **checked}
     session.flush()
     return oracle
