@@ -1,4 +1,4 @@
-"""CLI: ``supercore eval run|sweep|compare|cost|list|gate`` (the evaluation commands)."""
+"""CLI: ``supercore eval run|sweep|compare|cost|list|gate|clean`` (the evaluation commands)."""
 
 import json
 import math
@@ -12,7 +12,7 @@ import typer
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
-from supercore_core.catalog import oracle_by_id
+from supercore_core.catalog import oracle_by_id, oracle_by_name
 from supercore_core.cli_support import cli_sessions, resolve, user_errors
 from supercore_core.config import Settings
 from supercore_core.db.sessions import admin_session, tenant_session
@@ -32,13 +32,26 @@ from supercore_core.evaluation.runner import (
     oracle_config,
 )
 from supercore_core.evaluation.runs import RunSummary, compare_runs, get_run, list_runs
+from supercore_core.evaluation.scratch import (
+    default_scratch_name,
+    list_scratch,
+    remove_scratch,
+    require_scratch,
+    scratch_oracle,
+)
 from supercore_core.evaluation.sweep import SweepGrid, promote_config, run_sweep
 from supercore_core.llm import chat_model_for
 from supercore_core.retrieval import MODES, Mode, RetrievalConfig
 
 DatasetOpt = Annotated[Path, typer.Option("--dataset", help="BEIR folder")]
 TenantOpt = Annotated[str, typer.Option("--tenant", help="tenant slug")]
-OracleOpt = Annotated[str, typer.Option("--oracle", help="oracle name")]
+OracleOpt = Annotated[
+    str | None, typer.Option("--oracle", help="an existing scratch oracle (never a live one)")
+]
+ScratchOpt = Annotated[
+    str | None,
+    typer.Option("--scratch", help="scratch oracle to load the dataset into [eval-<dataset>]"),
+]
 ConfigOpt = Annotated[
     str | None, typer.Option("--config", help="retrieval settings: JSON or a .json file")
 ]
@@ -74,10 +87,32 @@ def _config_overrides(config: str | None) -> dict[str, Any]:
     return parsed
 
 
+def _dataset_target(
+    sessions: sessionmaker[Session], tenant: str, oracle: str | None, scratch: str | None,
+    dataset: str,
+) -> tuple[UUID, UUID]:  # fmt: skip
+    """The tenant and the scratch oracle a benchmark dataset loads into."""
+    if oracle is not None and scratch is not None:
+        raise UserError("give --oracle (an existing scratch oracle) or --scratch NAME, not both")
+    solution_id, _ = resolve(sessions, tenant, None)
+    with tenant_session(sessions, solution_id=solution_id) as session:
+        if oracle is not None:
+            found = oracle_by_name(session, solution_id, oracle)
+            require_scratch(found)
+        else:
+            name = scratch or default_scratch_name(dataset)
+            found = scratch_oracle(session, solution_id=solution_id, name=name,
+                                   purpose="benchmark", source=dataset)  # fmt: skip
+        typer.echo(f"evaluation data goes into scratch oracle {found.oracle_name!r} "
+                   f"(remove with: supercore eval clean --tenant {tenant})")  # fmt: skip
+        return solution_id, found.id
+
+
 def eval_run(
     dataset: DatasetOpt,
     tenant: TenantOpt,
-    oracle: OracleOpt,
+    oracle: OracleOpt = None,
+    scratch: ScratchOpt = None,
     config: ConfigOpt = None,
     canaries: Annotated[bool, typer.Option(help="plant and probe leakage canaries")] = True,
     answers: Annotated[
@@ -87,14 +122,13 @@ def eval_run(
         str | None, typer.Option("--judge", help="LLM judge provider/model (needs its key)")
     ] = None,
 ) -> None:
-    """Load a BEIR dataset into an oracle, evaluate it and store the run; exit 1 on a leak."""
+    """Load a BEIR dataset into a scratch oracle, evaluate it, store the run; exit 1 on a leak."""
     data = load_dataset(dataset)
     overrides = _config_overrides(config)
     chosen_judge = _judge(judge)
     embedder = MiniLMEmbedder()
     with cli_sessions() as sessions:
-        solution_id, oracle_id = resolve(sessions, tenant, oracle)
-        assert oracle_id is not None
+        solution_id, oracle_id = _dataset_target(sessions, tenant, oracle, scratch, data.name)
         base = oracle_config(sessions, solution_id, oracle_id)
         chosen = RetrievalConfig.from_oracle({**base.__dict__, **overrides})
         with tqdm(total=data.corpus_size(), unit="doc", desc="load corpus") as bar:
@@ -151,7 +185,8 @@ def _weights(value: str) -> list[tuple[float, float]]:
 def eval_sweep(
     dataset: DatasetOpt,
     tenant: TenantOpt,
-    oracle: OracleOpt,
+    oracle: OracleOpt = None,
+    scratch: ScratchOpt = None,
     modes: Annotated[str, typer.Option("--modes")] = "dense,lexical,hybrid",
     ks: Annotated[str, typer.Option("--k", help="e.g. 4,8")] = "8",
     rrf_ks: Annotated[str, typer.Option("--rrf-k", help="e.g. 20,60")] = "60",
@@ -160,13 +195,12 @@ def eval_sweep(
     metric: Annotated[str, typer.Option("--metric")] = "nDCG@10",
     promote: Annotated[bool, typer.Option("--promote", help="write the best config")] = False,
 ) -> None:
-    """Evaluate a grid of retrieval settings on an oracle; print the table; optionally promote."""
+    """Evaluate a grid of retrieval settings on a dataset's scratch oracle; print the table."""
     data = load_dataset(dataset)
     grid = SweepGrid(_modes(modes), _ints(ks), _ints(rrf_ks), _weights(weights),
                      [*_ints(chunk_tokens)] or [None])  # fmt: skip
     with cli_sessions() as sessions:
-        solution_id, oracle_id = resolve(sessions, tenant, oracle)
-        assert oracle_id is not None
+        solution_id, oracle_id = _dataset_target(sessions, tenant, oracle, scratch, data.name)
         ingest_dataset(sessions, data, solution_id=solution_id, oracle_id=oracle_id,
                        embedder=MiniLMEmbedder())  # fmt: skip
         result = run_sweep(sessions, data, solution_id=solution_id, oracle_id=oracle_id,
@@ -181,7 +215,28 @@ def eval_sweep(
     typer.echo(frame[columns].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     typer.echo(f"best by {metric}: run {best.id} ({best.metrics[metric].mean:.4f})")
     if promote:
-        typer.echo(f"promoted to oracle {oracle}")
+        typer.echo(f"promoted to scratch oracle {oracle or scratch or 'eval-' + data.name}")
+
+
+def eval_clean(
+    tenant: TenantOpt,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="only list them")] = False,
+) -> None:
+    """Remove the tenant's scratch evaluation oracles (their documents and runs go too)."""
+    with cli_sessions() as sessions:
+        solution_id, _ = resolve(sessions, tenant, None)
+        with tenant_session(sessions, solution_id=solution_id) as session:
+            if dry_run:
+                names = [o.oracle_name for o in list_scratch(session, solution_id)]
+                typer.echo("\n".join(names) if names else "no scratch oracles")
+                return
+            removed = remove_scratch(session, solution_id)
+    for name in removed.oracles:
+        typer.echo(f"removed scratch oracle {name}")
+    if removed.stray_canaries:
+        typer.echo(f"removed {removed.stray_canaries} leakage canaries left in live oracles")
+    if not removed.oracles and not removed.stray_canaries:
+        typer.echo("nothing to remove")
 
 
 @contextmanager
@@ -287,7 +342,7 @@ def register(eval_app: typer.Typer) -> None:
     """Add the evaluation commands to the ``eval`` group."""
     commands: dict[str, Callable[..., None]] = {
         "run": eval_run, "sweep": eval_sweep, "compare": eval_compare,
-        "cost": eval_cost, "list": eval_list, "gate": eval_gate,
+        "cost": eval_cost, "list": eval_list, "gate": eval_gate, "clean": eval_clean,
     }  # fmt: skip
     for name, command in commands.items():
         eval_app.command(name)(user_errors(command))

@@ -7,7 +7,8 @@ import workbench_ui as ui
 
 from supercore_core.evaluation.runs import RunComparison, RunList, compare_runs, list_runs
 
-COMMAND = "supercore eval run --dataset evals/datasets/<dataset> --tenant {slug} --oracle {oracle}"
+# Benchmark corpora load into a scratch oracle (eval-<dataset>), never into a live one.
+COMMAND = "supercore eval run --dataset evals/datasets/tatqa-gate/gate-a --tenant {slug}"
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -24,12 +25,15 @@ def comparison(solution_id: UUID, a: UUID, b: UUID) -> RunComparison:
 
 tenant = ui.current_tenant()
 st.title("Evaluations")
-oracle = ui.oracle_picker(tenant.solution_id, key="eval_oracle")
+oracle = ui.oracle_picker(tenant.solution_id, key="eval_oracle", include_scratch=True)
 with ui.shown_errors():
     listed = runs(tenant.solution_id, oracle.oracle_id)
 if not listed.runs:
-    st.info("No evaluation runs for this oracle yet. Run one from a terminal:")
-    st.code(COMMAND.format(slug=tenant.slug, oracle=oracle.name), language="bash")
+    st.info(
+        "No evaluation runs for this oracle yet. To try a benchmark, run this from a terminal:"
+        " it loads the dataset into a scratch oracle (eval-gate-a), never into a live one."
+    )
+    st.code(COMMAND.format(slug=tenant.slug), language="bash")
     st.stop()
 
 st.dataframe(listed.to_frame().drop(columns=["run_id"]), hide_index=True)

@@ -13,14 +13,15 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from supercore_core.catalog import create_solution, get_or_create_oracle, oracle_by_id
+from supercore_core.catalog import create_solution, oracle_by_id
 from supercore_core.db.sessions import admin_session, tenant_session
 from supercore_core.embedding import Embedder
 from supercore_core.evaluation.beir import BeirDataset
-from supercore_core.evaluation.canaries import CANARY_FILENAME, check_canaries, plant_canary
+from supercore_core.evaluation.canaries import check_canaries, plant_canary
 from supercore_core.evaluation.metrics import aggregate_all, ir_scores
 from supercore_core.evaluation.ragas_metrics import Judge, Sample, judged_scores, ragas_scores
 from supercore_core.evaluation.runs import NewRun, QueryResult, RunSummary, store_run
+from supercore_core.evaluation.scratch import CANARY_FILENAME, require_scratch, scratch_oracle
 from supercore_core.ingest.chunking import ChunkingConfig
 from supercore_core.ingest.pipeline import IngestOutcome, ingest
 from supercore_core.models import Solution
@@ -172,7 +173,7 @@ def evaluate(
     sid, oid = request.solution_id, request.oracle_id
     config = request.config or oracle_config(sessions, sid, oid)
     if request.canaries:
-        plant_canary(sessions, solution_id=sid, oracle_id=oid, embedder=embedder)
+        plant_canary(sessions, solution_id=sid, embedder=embedder)
     retrieved: dict[str, Retrieved] = {}
     queries = request.dataset.queries
     primed = QueryEmbedder(embedder, list(queries.values()) if config.mode != "lexical" else ())
@@ -301,7 +302,13 @@ def ingest_dataset(
     chunking: ChunkingConfig | None = None,
     on_done: Callable[[IngestOutcome], None] | None = None,
 ) -> list[IngestOutcome]:
-    """Ingest the dataset's corpus into the oracle (unchanged documents are skipped)."""
+    """Ingest the dataset's corpus into a scratch oracle (unchanged documents are skipped).
+
+    Raises:
+        UserError: The oracle is a live one (see ``scratch.require_scratch``).
+    """
+    with tenant_session(sessions, solution_id=solution_id) as session:
+        require_scratch(oracle_by_id(session, oracle_id))
     return ingest(
         sessions,
         solution_id=solution_id,
@@ -316,9 +323,11 @@ def ingest_dataset(
 def ensure_tenant_oracle(
     sessions: sessionmaker[Session], slug: str, oracle: str
 ) -> tuple[UUID, UUID]:
-    """The tenant ``slug`` and its oracle, created when missing."""
+    """The evaluation tenant ``slug`` and its scratch oracle ``oracle``, created when missing."""
     with admin_session(sessions, reason=f"find or create evaluation tenant {slug!r}") as session:
         found = session.scalars(select(Solution).where(Solution.slug == slug)).one_or_none()
         if found is None:
             found = create_solution(session, slug=slug, name=f"Evaluation: {slug}")
-        return found.id, get_or_create_oracle(session, solution_id=found.id, oracle_name=oracle).id
+        target = scratch_oracle(session, solution_id=found.id, name=oracle,
+                                purpose="benchmark", source=slug)  # fmt: skip
+        return found.id, target.id

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from supercore_core.catalog import get_or_create_oracle, oracle_by_id
+from supercore_core.catalog import oracle_by_id
 from supercore_core.db.sessions import tenant_session
 from supercore_core.embedding import Embedder
 from supercore_core.errors import UserError
@@ -27,6 +27,7 @@ from supercore_core.evaluation.runner import (
     oracle_config,
 )
 from supercore_core.evaluation.runs import RunList, RunSummary
+from supercore_core.evaluation.scratch import scratch_oracle
 from supercore_core.ingest.chunking import ChunkingConfig
 from supercore_core.models import Oracle
 from supercore_core.retrieval import MODES, Mode, RetrievalConfig
@@ -102,7 +103,7 @@ def _label(row: Mapping[str, Any]) -> str:
     return label
 
 
-def scratch_oracle(
+def rechunked_copy(
     sessions: sessionmaker[Session],
     dataset: BeirDataset,
     *,
@@ -111,11 +112,12 @@ def scratch_oracle(
     chunk_tokens: int,
     embedder: Embedder,
 ) -> UUID:
-    """The oracle's corpus re-chunked at ``chunk_tokens`` into ``<oracle>~chunks<N>``."""
+    """The corpus re-chunked at ``chunk_tokens`` into the scratch ``<oracle>~chunks<N>``."""
     overlap = min(ChunkingConfig.overlap_tokens, chunk_tokens // 5)
     with tenant_session(sessions, solution_id=solution_id) as session:
         name = f"{oracle_by_id(session, oracle_id).oracle_name}~chunks{chunk_tokens}"
-        scratch = get_or_create_oracle(session, solution_id=solution_id, oracle_name=name)
+        scratch = scratch_oracle(session, solution_id=solution_id, name=name,
+                                 purpose="rechunk", source=dataset.name)  # fmt: skip
         scratch.retrieval_config = {"chunk_tokens": chunk_tokens, "overlap_tokens": overlap}
         scratch_id = scratch.id
     ingest_dataset(sessions, dataset, solution_id=solution_id, oracle_id=scratch_id,
@@ -140,7 +142,7 @@ def run_sweep(
     runs = []
     for chunks, config in grid.configs(base):
         if chunks is not None and chunks not in targets:
-            targets[chunks] = scratch_oracle(sessions, dataset, solution_id=solution_id,
+            targets[chunks] = rechunked_copy(sessions, dataset, solution_id=solution_id,
                                              oracle_id=oracle_id, chunk_tokens=chunks,
                                              embedder=embedder)  # fmt: skip
         sweep_of = {"sweep_of": str(oracle_id)}
