@@ -13,15 +13,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
 from supercore_core.catalog import oracle_by_id, oracle_by_name
-from supercore_core.cli_support import cli_sessions, resolve, user_errors
+from supercore_core.cli_support import cli_sessions, oracle_embedder, resolve, user_errors
 from supercore_core.config import Settings
 from supercore_core.db.sessions import admin_session, tenant_session
-from supercore_core.embedding import MiniLMEmbedder
+from supercore_core.embedding import Embedder, MiniLMEmbedder
 from supercore_core.errors import UserError
 from supercore_core.evaluation.answers import answerer_for
-from supercore_core.evaluation.beir import load_dataset
+from supercore_core.evaluation.beir import BeirDataset, load_dataset
 from supercore_core.evaluation.cost import cost_quality
 from supercore_core.evaluation.gate import DEFAULT_GATES, read_gates, run_gate
+from supercore_core.evaluation.golden import load_golden
 from supercore_core.evaluation.judge import RagasJudge, ragas_judge_for
 from supercore_core.evaluation.metrics import Aggregate
 from supercore_core.evaluation.runner import (
@@ -39,6 +40,7 @@ from supercore_core.evaluation.scratch import (
     require_scratch,
     scratch_oracle,
 )
+from supercore_core.evaluation.sets import EvalSet
 from supercore_core.evaluation.sweep import SweepGrid, promote_config, run_sweep
 from supercore_core.llm import chat_model_for
 from supercore_core.retrieval import MODES, Mode, RetrievalConfig
@@ -108,9 +110,45 @@ def _dataset_target(
         return solution_id, found.id
 
 
+def _golden_target(
+    sessions: sessionmaker[Session], tenant: str, oracle: str | None, name: str
+) -> tuple[UUID, UUID, EvalSet, Embedder]:
+    """A live oracle and its golden set, scored as it is (nothing is loaded)."""
+    if oracle is None:
+        raise UserError("--set needs the oracle it belongs to: add --oracle NAME")
+    solution_id, oracle_id = resolve(sessions, tenant, oracle)
+    assert oracle_id is not None
+    with tenant_session(sessions, solution_id=solution_id) as session:
+        golden = load_golden(session, oracle_id=oracle_id, name=name)
+    for line in golden.info["stale"]:
+        typer.echo(f"stale judgement, not scored: {line}")
+    if golden.info["unscored"]:
+        typer.echo(f"{len(golden.info['unscored'])} questions without a valid relevant "
+                   "judgement are not scored")  # fmt: skip
+    return solution_id, oracle_id, golden, oracle_embedder(sessions, solution_id, oracle_id)
+
+
+def _benchmark_target(
+    sessions: sessionmaker[Session], tenant: str, oracle: str | None, scratch: str | None,
+    data: BeirDataset,
+) -> tuple[UUID, UUID, EvalSet, Embedder]:  # fmt: skip
+    """A BEIR dataset loaded into a scratch oracle (what is there already is skipped)."""
+    solution_id, oracle_id = _dataset_target(sessions, tenant, oracle, scratch, data.name)
+    embedder = MiniLMEmbedder()
+    with tqdm(total=data.corpus_size(), unit="doc", desc="load corpus") as bar:
+        ingest_dataset(sessions, data, solution_id=solution_id, oracle_id=oracle_id,
+                       embedder=embedder, on_done=lambda _: bar.update())  # fmt: skip
+    return solution_id, oracle_id, data, embedder
+
+
 def eval_run(
-    dataset: DatasetOpt,
     tenant: TenantOpt,
+    dataset: Annotated[
+        Path | None, typer.Option("--dataset", help="BEIR folder, loaded into a scratch oracle")
+    ] = None,
+    golden_set: Annotated[
+        str | None, typer.Option("--set", help="the oracle's golden set (with --oracle)")
+    ] = None,
     oracle: OracleOpt = None,
     scratch: ScratchOpt = None,
     config: ConfigOpt = None,
@@ -122,21 +160,23 @@ def eval_run(
         str | None, typer.Option("--judge", help="LLM judge provider/model (needs its key)")
     ] = None,
 ) -> None:
-    """Load a BEIR dataset into a scratch oracle, evaluate it, store the run; exit 1 on a leak."""
-    data = load_dataset(dataset)
+    """Score an oracle on its golden set, or a benchmark in a scratch oracle; exit 1 on a leak."""
+    if (dataset is None) == (golden_set is None):
+        raise UserError("give --oracle NAME --set NAME (score an oracle on its golden set) or "
+                        "--dataset DIR (a benchmark, loaded into a scratch oracle)")  # fmt: skip
+    data = load_dataset(dataset) if dataset is not None else None
     overrides = _config_overrides(config)
     chosen_judge = _judge(judge)
-    embedder = MiniLMEmbedder()
     with cli_sessions() as sessions:
-        solution_id, oracle_id = _dataset_target(sessions, tenant, oracle, scratch, data.name)
+        solution_id, oracle_id, chosen_set, embedder = (
+            _benchmark_target(sessions, tenant, oracle, scratch, data) if data is not None
+            else _golden_target(sessions, tenant, oracle, str(golden_set))
+        )  # fmt: skip
         base = oracle_config(sessions, solution_id, oracle_id)
         chosen = RetrievalConfig.from_oracle({**base.__dict__, **overrides})
-        with tqdm(total=data.corpus_size(), unit="doc", desc="load corpus") as bar:
-            ingest_dataset(sessions, data, solution_id=solution_id, oracle_id=oracle_id,
-                           embedder=embedder, on_done=lambda _: bar.update())  # fmt: skip
         answerer = _answerer(sessions, solution_id, oracle_id) if answers else None
         kind = "answer" if answers else "retrieval"
-        request = EvalRequest(data, solution_id, oracle_id, chosen, answerer=answerer,
+        request = EvalRequest(chosen_set, solution_id, oracle_id, chosen, answerer=answerer,
                               judge=chosen_judge, canaries=canaries, kind=kind)  # fmt: skip
         run = evaluate(sessions, request, embedder=embedder)
     _print_run(run)

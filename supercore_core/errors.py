@@ -66,3 +66,18 @@ class LLMProviderError(UserError):
 
 class BudgetExceededError(UserError):
     """A question was refused because it could exceed an oracle's or tenant's monthly budget."""
+
+
+class GoldenImportError(UserError):
+    """A golden-set file has rows that cannot be imported; nothing was imported.
+
+    ``problems`` holds one line per bad row or unknown document.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        shown = problems[:30]
+        more = f"\n... and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
+        super().__init__(
+            f"nothing imported: {len(problems)} problem(s)\n" + "\n".join(shown) + more
+        )

@@ -23,7 +23,6 @@ from supercore_core.evaluation.runner import (
     EvalRequest,
     evaluate,
     ingest_dataset,
-    reference_answers,
 )
 from supercore_core.evaluation.runs import get_run, list_runs
 from supercore_core.evaluation.scratch import scratch_marker
@@ -97,7 +96,7 @@ def test_retrieval_run_is_scored_and_stored(
 
 
 def test_reference_answers_join_lists_and_scales(dataset: BeirDataset) -> None:
-    assert reference_answers(dataset) == {
+    assert dataset.reference_answers() == {
         "q1": "twelve percent",
         "q2": "0.45 USD",
         "q3": "19 percent",
