@@ -116,6 +116,7 @@ class EvalRequest:
     canaries: bool = True
     kind: str = "retrieval"
     metadata: Mapping[str, Any] | None = None
+    progress: Callable[[int, int], None] | None = None  # (queries done, queries in all)
 
 
 def oracle_config(sessions: sessionmaker[Session], solution_id: UUID, oracle_id: UUID) -> Any:
@@ -153,10 +154,12 @@ def evaluate(
     queries = request.dataset.queries
     primed = QueryEmbedder(embedder, list(queries.values()) if config.mode != "lexical" else ())
     with tenant_session(sessions, solution_id=sid) as session:
-        for qid, query in queries.items():
+        for done, (qid, query) in enumerate(queries.items(), start=1):
             retrieved[qid] = retrieve(session, oracle_id=oid, query=query, embedder=primed,
                                       config=config, doc_key=request.dataset.doc_key,
                                       depth=request.depth)  # fmt: skip
+            if request.progress is not None:
+                request.progress(done, len(queries))
     retrieval_s = time.perf_counter() - clock
     results, tokens, cost = _score(request, retrieved)
     report = None
