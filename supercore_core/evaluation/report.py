@@ -41,11 +41,11 @@ class Headline:
 
 
 def headline(run: RunSummary, previous: RunSummary | None = None) -> list[Headline]:
-    """The headline metrics the run measured, in a fixed order."""
+    """The headline metrics the run measured (unmeasured ones left out), in a fixed order."""
     figures = []
     for metric in HEADLINE:
         value = run.metrics.get(metric)
-        if value is None:
+        if value is None or math.isnan(value.mean):
             continue
         before = previous.metrics.get(metric) if previous else None
         change = None
