@@ -10,42 +10,39 @@ from uuid import UUID
 
 import typer
 from sqlalchemy.orm import Session, sessionmaker
-from tqdm import tqdm
 
-from supercore_core.catalog import oracle_by_id, oracle_by_name
-from supercore_core.cli_support import cli_sessions, oracle_embedder, resolve, user_errors
+from supercore_core.catalog import oracle_by_id
+from supercore_core.cli_eval_targets import one_source, target
+from supercore_core.cli_support import cli_sessions, resolve, user_errors
 from supercore_core.config import Settings
 from supercore_core.db.sessions import admin_session, tenant_session
-from supercore_core.embedding import Embedder, MiniLMEmbedder
+from supercore_core.embedding import MiniLMEmbedder
 from supercore_core.errors import UserError
 from supercore_core.evaluation.answers import answerer_for
-from supercore_core.evaluation.beir import BeirDataset, load_dataset
 from supercore_core.evaluation.cost import cost_quality
 from supercore_core.evaluation.gate import DEFAULT_GATES, read_gates, run_gate
-from supercore_core.evaluation.golden import load_golden
 from supercore_core.evaluation.judge import RagasJudge, ragas_judge_for
 from supercore_core.evaluation.metrics import Aggregate
+from supercore_core.evaluation.promotion import promote_if_better
 from supercore_core.evaluation.runner import (
     Answerer,
     EvalRequest,
     evaluate,
-    ingest_dataset,
     oracle_config,
 )
 from supercore_core.evaluation.runs import RunSummary, compare_runs, get_run, list_runs
 from supercore_core.evaluation.scratch import (
-    default_scratch_name,
     list_scratch,
     remove_scratch,
-    require_scratch,
-    scratch_oracle,
 )
-from supercore_core.evaluation.sets import EvalSet
-from supercore_core.evaluation.sweep import SweepGrid, promote_config, run_sweep
+from supercore_core.evaluation.sweep import SweepGrid, SweepResult, run_sweep
 from supercore_core.llm import chat_model_for
 from supercore_core.retrieval import MODES, Mode, RetrievalConfig
 
-DatasetOpt = Annotated[Path, typer.Option("--dataset", help="BEIR folder")]
+DatasetOpt = Annotated[
+    Path | None, typer.Option("--dataset", help="BEIR folder, loaded into a scratch oracle")
+]
+SetOpt = Annotated[str | None, typer.Option("--set", help="the oracle's golden set")]
 TenantOpt = Annotated[str, typer.Option("--tenant", help="tenant slug")]
 OracleOpt = Annotated[
     str | None, typer.Option("--oracle", help="an existing scratch oracle (never a live one)")
@@ -89,66 +86,10 @@ def _config_overrides(config: str | None) -> dict[str, Any]:
     return parsed
 
 
-def _dataset_target(
-    sessions: sessionmaker[Session], tenant: str, oracle: str | None, scratch: str | None,
-    dataset: str,
-) -> tuple[UUID, UUID]:  # fmt: skip
-    """The tenant and the scratch oracle a benchmark dataset loads into."""
-    if oracle is not None and scratch is not None:
-        raise UserError("give --oracle (an existing scratch oracle) or --scratch NAME, not both")
-    solution_id, _ = resolve(sessions, tenant, None)
-    with tenant_session(sessions, solution_id=solution_id) as session:
-        if oracle is not None:
-            found = oracle_by_name(session, solution_id, oracle)
-            require_scratch(found)
-        else:
-            name = scratch or default_scratch_name(dataset)
-            found = scratch_oracle(session, solution_id=solution_id, name=name,
-                                   purpose="benchmark", source=dataset)  # fmt: skip
-        typer.echo(f"evaluation data goes into scratch oracle {found.oracle_name!r} "
-                   f"(remove with: supercore eval clean --tenant {tenant})")  # fmt: skip
-        return solution_id, found.id
-
-
-def _golden_target(
-    sessions: sessionmaker[Session], tenant: str, oracle: str | None, name: str
-) -> tuple[UUID, UUID, EvalSet, Embedder]:
-    """A live oracle and its golden set, scored as it is (nothing is loaded)."""
-    if oracle is None:
-        raise UserError("--set needs the oracle it belongs to: add --oracle NAME")
-    solution_id, oracle_id = resolve(sessions, tenant, oracle)
-    assert oracle_id is not None
-    with tenant_session(sessions, solution_id=solution_id) as session:
-        golden = load_golden(session, oracle_id=oracle_id, name=name)
-    for line in golden.info["stale"]:
-        typer.echo(f"stale judgement, not scored: {line}")
-    if golden.info["unscored"]:
-        typer.echo(f"{len(golden.info['unscored'])} questions without a valid relevant "
-                   "judgement are not scored")  # fmt: skip
-    return solution_id, oracle_id, golden, oracle_embedder(sessions, solution_id, oracle_id)
-
-
-def _benchmark_target(
-    sessions: sessionmaker[Session], tenant: str, oracle: str | None, scratch: str | None,
-    data: BeirDataset,
-) -> tuple[UUID, UUID, EvalSet, Embedder]:  # fmt: skip
-    """A BEIR dataset loaded into a scratch oracle (what is there already is skipped)."""
-    solution_id, oracle_id = _dataset_target(sessions, tenant, oracle, scratch, data.name)
-    embedder = MiniLMEmbedder()
-    with tqdm(total=data.corpus_size(), unit="doc", desc="load corpus") as bar:
-        ingest_dataset(sessions, data, solution_id=solution_id, oracle_id=oracle_id,
-                       embedder=embedder, on_done=lambda _: bar.update())  # fmt: skip
-    return solution_id, oracle_id, data, embedder
-
-
 def eval_run(
     tenant: TenantOpt,
-    dataset: Annotated[
-        Path | None, typer.Option("--dataset", help="BEIR folder, loaded into a scratch oracle")
-    ] = None,
-    golden_set: Annotated[
-        str | None, typer.Option("--set", help="the oracle's golden set (with --oracle)")
-    ] = None,
+    dataset: DatasetOpt = None,
+    golden_set: SetOpt = None,
     oracle: OracleOpt = None,
     scratch: ScratchOpt = None,
     config: ConfigOpt = None,
@@ -161,17 +102,13 @@ def eval_run(
     ] = None,
 ) -> None:
     """Score an oracle on its golden set, or a benchmark in a scratch oracle; exit 1 on a leak."""
-    if (dataset is None) == (golden_set is None):
-        raise UserError("give --oracle NAME --set NAME (score an oracle on its golden set) or "
-                        "--dataset DIR (a benchmark, loaded into a scratch oracle)")  # fmt: skip
-    data = load_dataset(dataset) if dataset is not None else None
+    data = one_source(dataset, golden_set)
     overrides = _config_overrides(config)
     chosen_judge = _judge(judge)
     with cli_sessions() as sessions:
-        solution_id, oracle_id, chosen_set, embedder = (
-            _benchmark_target(sessions, tenant, oracle, scratch, data) if data is not None
-            else _golden_target(sessions, tenant, oracle, str(golden_set))
-        )  # fmt: skip
+        solution_id, oracle_id, chosen_set, embedder = target(
+            sessions, tenant, oracle, scratch, data, golden_set
+        )
         base = oracle_config(sessions, solution_id, oracle_id)
         chosen = RetrievalConfig.from_oracle({**base.__dict__, **overrides})
         answerer = _answerer(sessions, solution_id, oracle_id) if answers else None
@@ -223,8 +160,9 @@ def _weights(value: str) -> list[tuple[float, float]]:
 
 
 def eval_sweep(
-    dataset: DatasetOpt,
     tenant: TenantOpt,
+    dataset: DatasetOpt = None,
+    golden_set: SetOpt = None,
     oracle: OracleOpt = None,
     scratch: ScratchOpt = None,
     modes: Annotated[str, typer.Option("--modes")] = "dense,lexical,hybrid",
@@ -233,29 +171,41 @@ def eval_sweep(
     weights: Annotated[str, typer.Option("--weights", help="dense:lexical, e.g. 1:1,2:1")] = "1:1",
     chunk_tokens: Annotated[str, typer.Option("--chunk-tokens", help="e.g. 120,200")] = "",
     metric: Annotated[str, typer.Option("--metric")] = "nDCG@10",
-    promote: Annotated[bool, typer.Option("--promote", help="write the best config")] = False,
+    promote: Annotated[
+        bool, typer.Option("--promote", help="write the best if it beats the current settings")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="with --promote: even if not")] = False,
 ) -> None:
-    """Evaluate a grid of retrieval settings on a dataset's scratch oracle; print the table."""
-    data = load_dataset(dataset)
+    """Sweep retrieval settings on an oracle's golden set (or a benchmark in a scratch oracle)."""
+    data = one_source(dataset, golden_set)
     grid = SweepGrid(_modes(modes), _ints(ks), _ints(rrf_ks), _weights(weights),
                      [*_ints(chunk_tokens)] or [None])  # fmt: skip
     with cli_sessions() as sessions:
-        solution_id, oracle_id = _dataset_target(sessions, tenant, oracle, scratch, data.name)
-        ingest_dataset(sessions, data, solution_id=solution_id, oracle_id=oracle_id,
-                       embedder=MiniLMEmbedder())  # fmt: skip
-        result = run_sweep(sessions, data, solution_id=solution_id, oracle_id=oracle_id,
-                           embedder=MiniLMEmbedder(), grid=grid)  # fmt: skip
+        solution_id, oracle_id, chosen_set, embedder = target(
+            sessions, tenant, oracle, scratch, data, golden_set
+        )
+        result = run_sweep(sessions, chosen_set, solution_id=solution_id, oracle_id=oracle_id,
+                           embedder=embedder, grid=grid)  # fmt: skip
         best = result.best(metric)
-        if promote:
+        decision = None
+        if promote and result.baseline is not None:
             with tenant_session(sessions, solution_id=solution_id) as session:
-                promote_config(session, oracle_id=oracle_id, config=best.config)
+                decision = promote_if_better(session, oracle_id=oracle_id,
+                                             baseline=result.baseline, best=best,
+                                             metric=metric, force=force)  # fmt: skip
+    _print_sweep(result, best, metric)
+    if decision is not None:
+        typer.echo(("promoted: " if decision.promoted else "not promoted: ") + decision.reason)
+
+
+def _print_sweep(result: SweepResult, best: RunSummary, metric: str) -> None:
     frame = result.to_frame()
     columns = ["mode", "k", "rrf_k", "dense_weight", "lexical_weight", "chunk_tokens", metric,
                f"{metric} low", f"{metric} high", "run_id"]  # fmt: skip
     typer.echo(frame[columns].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if result.baseline is not None and metric in result.baseline.metrics:
+        typer.echo(f"current settings: {_fmt(result.baseline.metrics[metric])}")
     typer.echo(f"best by {metric}: run {best.id} ({best.metrics[metric].mean:.4f})")
-    if promote:
-        typer.echo(f"promoted to scratch oracle {oracle or scratch or 'eval-' + data.name}")
 
 
 def eval_clean(

@@ -56,7 +56,8 @@ def test_sweep_prints_a_table_and_promotes(tenant: str) -> None:
                           "--promote")  # fmt: skip
     assert code == 0, output
     assert len([line for line in output.splitlines() if line.startswith(("lexical", " "))]) >= 3
-    assert "best by nDCG@10" in output and "promoted to scratch oracle eval-beir_tiny" in output
+    assert "best by nDCG@10" in output and "current settings: 1.0000" in output
+    assert "not promoted: nDCG@10 +0.000" in output  # no better than the current settings
 
 
 @pytest.mark.parametrize("command", ["run", "sweep"])

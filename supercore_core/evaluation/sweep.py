@@ -28,6 +28,7 @@ from supercore_core.evaluation.runner import (
 )
 from supercore_core.evaluation.runs import RunList, RunSummary
 from supercore_core.evaluation.scratch import scratch_oracle
+from supercore_core.evaluation.sets import EvalSet
 from supercore_core.ingest.chunking import ChunkingConfig
 from supercore_core.models import Oracle
 from supercore_core.retrieval import MODES, Mode, RetrievalConfig
@@ -63,10 +64,11 @@ class SweepGrid:
 
 @dataclass(frozen=True)
 class SweepResult:
-    """One stored run per configuration."""
+    """One stored run per configuration, and the run of the oracle's current settings."""
 
     oracle_id: UUID
     runs: tuple[RunSummary, ...]
+    baseline: RunSummary | None = None
 
     def to_frame(self) -> Any:
         """One row per configuration: its parameters and metric means with intervals."""
@@ -127,7 +129,7 @@ def rechunked_copy(
 
 def run_sweep(
     sessions: sessionmaker[Session],
-    dataset: BeirDataset,
+    dataset: EvalSet,
     *,
     solution_id: UUID,
     oracle_id: UUID,
@@ -135,24 +137,39 @@ def run_sweep(
     grid: SweepGrid,
     on_run: Callable[[RunSummary], None] | None = None,
 ) -> SweepResult:
-    """Evaluate every configuration of ``grid`` on the oracle (or its re-chunked scratch)."""
+    """Evaluate the oracle's current settings (the baseline), then every configuration of
+    ``grid`` on the oracle as it is (or, for chunk sizes, a re-chunked scratch copy).
+
+    Raises:
+        UserError: Chunk sizes with a golden set (only a benchmark corpus is re-chunked).
+    """
+    if any(c is not None for c in grid.chunk_tokens) and not isinstance(dataset, BeirDataset):
+        raise UserError(
+            "chunk sizes can be swept on a benchmark dataset only: on a golden set, sweep the "
+            "search-time settings (modes, k, RRF k, weights)"
+        )
     base = oracle_config(sessions, solution_id, oracle_id)
     embedder = QueryEmbedder(embedder)  # each query embedded once for the whole sweep
+    sweep_of = {"sweep_of": str(oracle_id)}
+    baseline = evaluate(sessions, EvalRequest(dataset, solution_id, oracle_id, base,
+                                              kind="sweep", canaries=False,
+                                              metadata={**sweep_of, "baseline": True}),
+                        embedder=embedder)  # fmt: skip
     targets: dict[int | None, UUID] = {None: oracle_id}
     runs = []
     for chunks, config in grid.configs(base):
         if chunks is not None and chunks not in targets:
+            assert isinstance(dataset, BeirDataset)
             targets[chunks] = rechunked_copy(sessions, dataset, solution_id=solution_id,
                                              oracle_id=oracle_id, chunk_tokens=chunks,
                                              embedder=embedder)  # fmt: skip
-        sweep_of = {"sweep_of": str(oracle_id)}
         request = EvalRequest(dataset, solution_id, targets[chunks], config, kind="sweep",
                               metadata=sweep_of)  # fmt: skip
         run = evaluate(sessions, request, embedder=embedder)
         runs.append(run)
         if on_run is not None:
             on_run(run)
-    return SweepResult(oracle_id, tuple(runs))
+    return SweepResult(oracle_id, tuple(runs), baseline)
 
 
 def promote_config(session: Session, *, oracle_id: UUID, config: Mapping[str, Any]) -> Oracle:
