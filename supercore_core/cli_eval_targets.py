@@ -8,12 +8,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
 from supercore_core.catalog import oracle_by_name
-from supercore_core.cli_support import oracle_embedder, resolve
+from supercore_core.cli_support import resolve
+from supercore_core.config import Settings
 from supercore_core.db.sessions import tenant_session
 from supercore_core.embedding import Embedder, MiniLMEmbedder
 from supercore_core.errors import UserError
 from supercore_core.evaluation.beir import BeirDataset, load_dataset
-from supercore_core.evaluation.golden import load_golden
+from supercore_core.evaluation.golden import open_golden
 from supercore_core.evaluation.runner import ingest_dataset
 from supercore_core.evaluation.scratch import default_scratch_name, require_scratch, scratch_oracle
 from supercore_core.evaluation.sets import EvalSet
@@ -64,20 +65,17 @@ def _dataset_target(
 
 def _golden_target(
     sessions: sessionmaker[Session], tenant: str, oracle: str | None, name: str
-) -> tuple[UUID, UUID, EvalSet, Embedder]:
+) -> Target:
     """A live oracle and its golden set, scored as it is (nothing is loaded)."""
     if oracle is None:
         raise UserError("--set needs the oracle it belongs to: add --oracle NAME")
-    solution_id, oracle_id = resolve(sessions, tenant, oracle)
-    assert oracle_id is not None
-    with tenant_session(sessions, solution_id=solution_id) as session:
-        golden = load_golden(session, oracle_id=oracle_id, name=name)
-    for line in golden.info["stale"]:
+    found = open_golden(sessions, Settings(), tenant=tenant, oracle=oracle, name=name)
+    for line in found.golden.info["stale"]:
         typer.echo(f"stale judgement, not scored: {line}")
-    if golden.info["unscored"]:
-        typer.echo(f"{len(golden.info['unscored'])} questions without a valid relevant "
+    if found.golden.info["unscored"]:
+        typer.echo(f"{len(found.golden.info['unscored'])} questions without a valid relevant "
                    "judgement are not scored")  # fmt: skip
-    return solution_id, oracle_id, golden, oracle_embedder(sessions, solution_id, oracle_id)
+    return found.solution_id, found.oracle_id, found.golden, found.embedder
 
 
 def _benchmark_target(

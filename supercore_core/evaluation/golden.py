@@ -11,8 +11,12 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from supercore_core.catalog import oracle_by_id, oracle_by_name, solution_by_slug
+from supercore_core.config import Settings
+from supercore_core.db.sessions import admin_session, tenant_session
+from supercore_core.embedding import Embedder, embedder_for
 from supercore_core.errors import UserError
 from supercore_core.golden.sets import golden_set_by_name, questions_of
 from supercore_core.golden.stale import JudgementState, describe, judgement_states
@@ -107,3 +111,30 @@ def load_golden(session: Session, *, oracle_id: UUID, name: str) -> GoldenEvalSe
         texts=texts,
         info=info,
     )
+
+
+@dataclass(frozen=True)
+class GoldenTarget:
+    """An oracle found by tenant slug and name, its golden set and its embedder."""
+
+    solution_id: UUID
+    oracle_id: UUID
+    golden: GoldenEvalSet
+    embedder: Embedder
+
+
+def open_golden(
+    sessions: sessionmaker[Session], settings: Settings, *, tenant: str, oracle: str, name: str
+) -> GoldenTarget:
+    """Look up ``tenant``'s oracle ``oracle`` and load its golden set ``name`` (notebooks, CLI).
+
+    Raises:
+        NotFoundError: No such tenant, oracle or golden set (the message says which).
+    """
+    with admin_session(sessions, reason=f"look up tenant {tenant!r} by slug") as session:
+        solution_id = solution_by_slug(session, tenant).id
+    with tenant_session(sessions, solution_id=solution_id) as session:
+        oracle_id = oracle_by_name(session, solution_id, oracle).id
+        golden = load_golden(session, oracle_id=oracle_id, name=name)
+        embedder = embedder_for(oracle_by_id(session, oracle_id), settings)
+    return GoldenTarget(solution_id, oracle_id, golden, embedder)

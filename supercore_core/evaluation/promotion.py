@@ -40,6 +40,16 @@ def _verdict(delta: MetricDelta | None, metric: str) -> tuple[bool, str]:
     return False, f"{metric} {span} over the current settings: not better beyond its interval"
 
 
+def would_promote(
+    session: Session, *, baseline: RunSummary, best: RunSummary, metric: str = "nDCG@10"
+) -> tuple[bool, str]:
+    """Whether ``best`` beats ``baseline`` beyond the paired interval, and why (no writes)."""
+    if best.id == baseline.id:
+        return False, "the current settings are the best"
+    comparison = compare_runs(session, baseline.id, best.id)
+    return _verdict(next((d for d in comparison.metrics if d.metric == metric), None), metric)
+
+
 def promote_if_better(
     session: Session,
     *,
