@@ -4,12 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run lint check test help bench gate notebooks
+.PHONY: install run lint check test help bench gate notebooks report lab
 
 help:
 	@echo "make run    install, start the embedded database, migrate, load demo data, open the dashboard"
 	@echo "make test   install, then lint + type check + every test"
 	@echo "make check  ruff format --check, ruff check, mypy, alembic check"
+	@echo "make report TENANT=.. ORACLE=.. SET=..  per-oracle HTML reports under reports/"
+	@echo "make lab    JupyterLab on the notebooks"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +57,20 @@ gate: install
 
 notebooks: install
 	$(BIN)/python notebooks/execute.py notebooks/*.ipynb
+
+# Per-oracle HTML reports from both notebooks, on the database `make run` keeps:
+#   make report TENANT=datacentre-operator ORACLE=annual-report SET=tatqa-questions
+TENANT ?= datacentre-operator
+ORACLE ?= annual-report
+SET    ?= tatqa-questions
+report: install
+	$(BIN)/supercore db start >/dev/null
+	$(BIN)/python notebooks/report.py "$(TENANT)" "$(ORACLE)" "$(SET)"
+
+# JupyterLab from the project's environment, on the notebooks (loopback only).
+lab: install
+	$(BIN)/python -m pip install --quiet --progress-bar off -e ".[dev,lab]"
+	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser notebooks/
 
 # Speed and scale figures (not pass/fail): a throwaway server per benchmark, ~10 minutes.
 bench: install

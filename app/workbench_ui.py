@@ -123,12 +123,12 @@ def tenant_choices(database_url: str | None) -> list[TenantChoice]:
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def oracle_choices(solution_id: UUID) -> list[OracleChoice]:
-    """The tenant's oracles (cached per tenant for 30 s)."""
+def oracle_choices(solution_id: UUID, include_scratch: bool = False) -> list[OracleChoice]:
+    """The tenant's oracles (cached per tenant for 30 s); scratch evaluation oracles on ask."""
     with tenant(solution_id) as session:
         return [
             OracleChoice(o.id, o.oracle_name, o.oracle_type, o.status)
-            for o in list_oracles(session, solution_id)
+            for o in list_oracles(session, solution_id, include_scratch=include_scratch)
         ]
 
 
@@ -171,10 +171,15 @@ def current_tenant() -> TenantChoice:
     return picked
 
 
-def oracle_picker(solution_id: UUID, *, key: str, label: str = "Oracle") -> OracleChoice:
-    """A select box of the tenant's oracles; stops with a hint when there are none."""
+def oracle_picker(
+    solution_id: UUID, *, key: str, label: str = "Oracle", include_scratch: bool = False
+) -> OracleChoice:
+    """A select box of the tenant's oracles; stops with a hint when there are none.
+
+    Scratch evaluation oracles are offered only with ``include_scratch`` (Evaluations).
+    """
     with shown_errors():
-        choices = oracle_choices(solution_id)
+        choices = oracle_choices(solution_id, include_scratch)
     if not choices:
         st.info("This tenant has no oracle yet: create one on the Tenants page.")
         st.stop()

@@ -6,7 +6,8 @@ the kernels through the environment: ``SUPERCORE_DATA_DIR`` points at a temporar
 server (or, with ``SUPERCORE_TEST_DATABASE_URL`` / ``DATABASE_URL`` set,
 ``SUPERCORE_DATABASE_URL`` at a database of our own on that server). The variables are set
 only while notebook cells run, so the other tests never see them. The notebooks' first cell
-builds ``Settings()``.
+builds ``Settings()``; their default parameters point at the first demo tenant's oracle and
+golden set, which ``prepare`` loads into the throwaway database first.
 """
 
 import os
@@ -20,7 +21,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from supercore_core import Settings, make_engine, make_sessions
 from supercore_core.db import embedded, migrate
+from supercore_core.demo import demo_tenants, load_demo
+from supercore_core.embedding import MiniLMEmbedder
 
 _state: dict[str, str] = {}
 _env: dict[str, str] = {}  # what the kernels need
@@ -46,7 +50,19 @@ def _start() -> None:
         _state["data_dir"] = str(data_dir)
         _env["SUPERCORE_DATA_DIR"] = str(data_dir)
     _env["RAGAS_DO_NOT_TRACK"] = "true"
+    prepare(url)
+
+
+def prepare(url: str) -> None:
+    """Migrate, then load the first demo tenant (the notebooks' default parameters)."""
     migrate.upgrade(url)
+    settings = Settings(database_url=url)
+    engine = make_engine(settings)
+    try:
+        load_demo(make_sessions(engine), embedder=MiniLMEmbedder(), settings=settings,
+                  tenants=demo_tenants()[:1])  # fmt: skip
+    finally:
+        engine.dispose()
 
 
 def _enter() -> None:

@@ -1,6 +1,7 @@
 """Re-execute notebooks in place on a throwaway embedded server (`make notebooks`).
 
-The outputs are committed; nbval (in `make test`) re-runs the notebooks and compares them.
+The server holds the first demo tenant, as under nbval (see ``conftest.prepare``). The
+outputs are committed; nbval (in `make test`) re-runs the notebooks and compares them.
 Usage: ``.venv/bin/python notebooks/execute.py notebooks/*.ipynb``.
 """
 
@@ -12,14 +13,15 @@ import time
 from pathlib import Path
 
 import nbformat
+from conftest import prepare
 from nbclient import NotebookClient
 
-from supercore_core.db import embedded, migrate
+from supercore_core.db import embedded
 
 
 def main(paths: list[str]) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="sc-nbx-"))  # short: socket path limit
-    migrate.upgrade(embedded.start(data_dir / "pgdata", "supercore"))
+    prepare(embedded.start(data_dir / "pgdata", "supercore"))
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("SUPERCORE_DATABASE_URL", None)
     os.environ["SUPERCORE_DATA_DIR"] = str(data_dir)

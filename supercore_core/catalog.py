@@ -77,6 +77,9 @@ def get_or_create_oracle(session: Session, *, solution_id: UUID, oracle_name: st
     )
 
 
+# In an oracle's metadata: evaluation data only (benchmark corpora, re-chunked copies,
+# leakage canaries); hidden from stakeholder pickers (see evaluation.scratch).
+SCRATCH_MARKER: dict[str, Any] = {"evaluation": {"scratch": True}}
 SOLUTION_STATUSES = ("active", "inactive", "suspended", "archived")
 ORACLE_STATUSES = ("active", "inactive", "archived")
 ORACLE_SETTINGS = ("system_prompt", "llm_provider", "llm_model", "temperature", "max_tokens")
@@ -99,13 +102,20 @@ def set_solution_status(session: Session, solution_id: UUID, status: str) -> Sol
     return solution
 
 
-def list_oracles(session: Session, solution_id: UUID) -> list[Oracle]:
-    """The tenant's oracles: the RAG global oracle first, then by name."""
+def list_oracles(
+    session: Session, solution_id: UUID, *, include_scratch: bool = False
+) -> list[Oracle]:
+    """The tenant's oracles: the RAG global oracle first, then by name.
+
+    Scratch evaluation oracles are left out unless ``include_scratch``.
+    """
     query = (
         select(Oracle)
         .where(Oracle.solution_id == solution_id)
         .order_by(Oracle.oracle_type != "rag_global", Oracle.oracle_name)
     )
+    if not include_scratch:
+        query = query.where(~Oracle.metadata_.contains(SCRATCH_MARKER))
     return list(session.scalars(query))
 
 

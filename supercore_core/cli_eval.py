@@ -1,4 +1,4 @@
-"""CLI: ``supercore eval run|sweep|compare|cost|list|gate`` (the evaluation commands)."""
+"""CLI: ``supercore eval run|sweep|compare|cost|list|gate|clean`` (the evaluation commands)."""
 
 import json
 import math
@@ -11,36 +11,48 @@ from uuid import UUID
 
 import typer
 from sqlalchemy.orm import Session, sessionmaker
-from tqdm import tqdm
 
 from supercore_core.catalog import oracle_by_id
+from supercore_core.cli_eval_targets import one_source, target
 from supercore_core.cli_support import cli_sessions, resolve, user_errors
 from supercore_core.config import Settings
 from supercore_core.db.sessions import admin_session, tenant_session
 from supercore_core.embedding import MiniLMEmbedder
 from supercore_core.errors import InvalidSettingError, UserError
 from supercore_core.evaluation.answers import answerer_for
-from supercore_core.evaluation.beir import load_dataset
 from supercore_core.evaluation.cost import cost_quality
 from supercore_core.evaluation.gate import DEFAULT_GATES, read_gates, run_gate
 from supercore_core.evaluation.judge import RagasJudge, ragas_judge_for
 from supercore_core.evaluation.metrics import Aggregate
+from supercore_core.evaluation.promotion import promote_if_better
 from supercore_core.evaluation.runner import (
     Answerer,
     EvalRequest,
     evaluate,
-    ingest_dataset,
     oracle_config,
 )
 from supercore_core.evaluation.runs import RunSummary, compare_runs, get_run, list_runs
-from supercore_core.evaluation.sweep import SweepGrid, promote_config, run_sweep
+from supercore_core.evaluation.scratch import (
+    list_scratch,
+    remove_scratch,
+)
+from supercore_core.evaluation.sweep import SweepGrid, SweepResult, run_sweep
 from supercore_core.llm import chat_model_for
 from supercore_core.oracle_settings import SEARCH_FIELDS, check_retrieval
 from supercore_core.retrieval import MODES, Mode
 
-DatasetOpt = Annotated[Path, typer.Option("--dataset", help="BEIR folder")]
+DatasetOpt = Annotated[
+    Path | None, typer.Option("--dataset", help="BEIR folder, loaded into a scratch oracle")
+]
+SetOpt = Annotated[str | None, typer.Option("--set", help="the oracle's golden set")]
 TenantOpt = Annotated[str, typer.Option("--tenant", help="tenant slug")]
-OracleOpt = Annotated[str, typer.Option("--oracle", help="oracle name")]
+OracleOpt = Annotated[
+    str | None, typer.Option("--oracle", help="an existing scratch oracle (never a live one)")
+]
+ScratchOpt = Annotated[
+    str | None,
+    typer.Option("--scratch", help="scratch oracle to load the dataset into [eval-<dataset>]"),
+]
 ConfigOpt = Annotated[
     str | None, typer.Option("--config", help="retrieval settings: JSON or a .json file")
 ]
@@ -87,9 +99,11 @@ def _config_overrides(config: str | None) -> dict[str, Any]:
 
 
 def eval_run(
-    dataset: DatasetOpt,
     tenant: TenantOpt,
-    oracle: OracleOpt,
+    dataset: DatasetOpt = None,
+    golden_set: SetOpt = None,
+    oracle: OracleOpt = None,
+    scratch: ScratchOpt = None,
     config: ConfigOpt = None,
     canaries: Annotated[bool, typer.Option(help="plant and probe leakage canaries")] = True,
     answers: Annotated[
@@ -99,21 +113,18 @@ def eval_run(
         str | None, typer.Option("--judge", help="LLM judge provider/model (needs its key)")
     ] = None,
 ) -> None:
-    """Load a BEIR dataset into an oracle, evaluate it and store the run; exit 1 on a leak."""
-    data = load_dataset(dataset)
+    """Score an oracle on its golden set, or a benchmark in a scratch oracle; exit 1 on a leak."""
+    data = one_source(dataset, golden_set)
     overrides = _config_overrides(config)
     chosen_judge = _judge(judge)
-    embedder = MiniLMEmbedder()
     with cli_sessions() as sessions:
-        solution_id, oracle_id = resolve(sessions, tenant, oracle)
-        assert oracle_id is not None
+        solution_id, oracle_id, chosen_set, embedder = target(
+            sessions, tenant, oracle, scratch, data, golden_set
+        )
         chosen = replace(oracle_config(sessions, solution_id, oracle_id), **overrides)
-        with tqdm(total=data.corpus_size(), unit="doc", desc="load corpus") as bar:
-            ingest_dataset(sessions, data, solution_id=solution_id, oracle_id=oracle_id,
-                           embedder=embedder, on_done=lambda _: bar.update())  # fmt: skip
         answerer = _answerer(sessions, solution_id, oracle_id) if answers else None
         kind = "answer" if answers else "retrieval"
-        request = EvalRequest(data, solution_id, oracle_id, chosen, answerer=answerer,
+        request = EvalRequest(chosen_set, solution_id, oracle_id, chosen, answerer=answerer,
                               judge=chosen_judge, canaries=canaries, kind=kind)  # fmt: skip
         run = evaluate(sessions, request, embedder=embedder)
     _print_run(run)
@@ -160,40 +171,74 @@ def _weights(value: str) -> list[tuple[float, float]]:
 
 
 def eval_sweep(
-    dataset: DatasetOpt,
     tenant: TenantOpt,
-    oracle: OracleOpt,
+    dataset: DatasetOpt = None,
+    golden_set: SetOpt = None,
+    oracle: OracleOpt = None,
+    scratch: ScratchOpt = None,
     modes: Annotated[str, typer.Option("--modes")] = "dense,lexical,hybrid",
     ks: Annotated[str, typer.Option("--k", help="e.g. 4,8")] = "8",
     rrf_ks: Annotated[str, typer.Option("--rrf-k", help="e.g. 20,60")] = "60",
     weights: Annotated[str, typer.Option("--weights", help="dense:lexical, e.g. 1:1,2:1")] = "1:1",
     chunk_tokens: Annotated[str, typer.Option("--chunk-tokens", help="e.g. 120,200")] = "",
     metric: Annotated[str, typer.Option("--metric")] = "nDCG@10",
-    promote: Annotated[bool, typer.Option("--promote", help="write the best config")] = False,
+    promote: Annotated[
+        bool, typer.Option("--promote", help="write the best if it beats the current settings")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="with --promote: even if not")] = False,
 ) -> None:
-    """Evaluate a grid of retrieval settings on an oracle; print the table; optionally promote."""
-    data = load_dataset(dataset)
+    """Sweep retrieval settings on an oracle's golden set (or a benchmark in a scratch oracle)."""
+    data = one_source(dataset, golden_set)
     grid = SweepGrid(_modes(modes), _ints(ks), _ints(rrf_ks), _weights(weights),
                      [*_ints(chunk_tokens)] or [None])  # fmt: skip
     grid.check()  # before the corpus is loaded
     with cli_sessions() as sessions:
-        solution_id, oracle_id = resolve(sessions, tenant, oracle)
-        assert oracle_id is not None
-        ingest_dataset(sessions, data, solution_id=solution_id, oracle_id=oracle_id,
-                       embedder=MiniLMEmbedder())  # fmt: skip
-        result = run_sweep(sessions, data, solution_id=solution_id, oracle_id=oracle_id,
-                           embedder=MiniLMEmbedder(), grid=grid)  # fmt: skip
+        solution_id, oracle_id, chosen_set, embedder = target(
+            sessions, tenant, oracle, scratch, data, golden_set
+        )
+        result = run_sweep(sessions, chosen_set, solution_id=solution_id, oracle_id=oracle_id,
+                           embedder=embedder, grid=grid)  # fmt: skip
         best = result.best(metric)
-        if promote:
+        decision = None
+        if promote and result.baseline is not None:
             with tenant_session(sessions, solution_id=solution_id) as session:
-                promote_config(session, oracle_id=oracle_id, config=best.config)
+                decision = promote_if_better(session, oracle_id=oracle_id,
+                                             baseline=result.baseline, best=best,
+                                             metric=metric, force=force)  # fmt: skip
+    _print_sweep(result, best, metric)
+    if decision is not None:
+        typer.echo(("promoted: " if decision.promoted else "not promoted: ") + decision.reason)
+
+
+def _print_sweep(result: SweepResult, best: RunSummary, metric: str) -> None:
     frame = result.to_frame()
     columns = ["mode", "k", "rrf_k", "dense_weight", "lexical_weight", "chunk_tokens", metric,
                f"{metric} low", f"{metric} high", "run_id"]  # fmt: skip
     typer.echo(frame[columns].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if result.baseline is not None and metric in result.baseline.metrics:
+        typer.echo(f"current settings: {_fmt(result.baseline.metrics[metric])}")
     typer.echo(f"best by {metric}: run {best.id} ({best.metrics[metric].mean:.4f})")
-    if promote:
-        typer.echo(f"promoted to oracle {oracle}")
+
+
+def eval_clean(
+    tenant: TenantOpt,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="only list them")] = False,
+) -> None:
+    """Remove the tenant's scratch evaluation oracles (their documents and runs go too)."""
+    with cli_sessions() as sessions:
+        solution_id, _ = resolve(sessions, tenant, None)
+        with tenant_session(sessions, solution_id=solution_id) as session:
+            if dry_run:
+                names = [o.oracle_name for o in list_scratch(session, solution_id)]
+                typer.echo("\n".join(names) if names else "no scratch oracles")
+                return
+            removed = remove_scratch(session, solution_id)
+    for name in removed.oracles:
+        typer.echo(f"removed scratch oracle {name}")
+    if removed.stray_canaries:
+        typer.echo(f"removed {removed.stray_canaries} leakage canaries left in live oracles")
+    if not removed.oracles and not removed.stray_canaries:
+        typer.echo("nothing to remove")
 
 
 @contextmanager
@@ -299,7 +344,7 @@ def register(eval_app: typer.Typer) -> None:
     """Add the evaluation commands to the ``eval`` group."""
     commands: dict[str, Callable[..., None]] = {
         "run": eval_run, "sweep": eval_sweep, "compare": eval_compare,
-        "cost": eval_cost, "list": eval_list, "gate": eval_gate,
+        "cost": eval_cost, "list": eval_list, "gate": eval_gate, "clean": eval_clean,
     }  # fmt: skip
     for name, command in commands.items():
         eval_app.command(name)(user_errors(command))

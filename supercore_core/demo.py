@@ -2,8 +2,10 @@
 
 ``load_demo`` creates one tenant per folder of ``demo_data/`` with its RAG global oracle and
 a domain oracle, ingests the folder's files into both, and asks the tenant's questions so
-the usage pages have conversations with sources. Every step is idempotent: a second load
-creates nothing new.
+the usage pages have conversations with sources. Where the folder has ``golden.jsonl``, the
+domain oracle gets that golden set and one recorded evaluation run, so the Evaluations
+page, the notebooks and ``make report`` show real content. Every step is idempotent: a
+second load creates nothing new.
 """
 
 import json
@@ -22,12 +24,16 @@ from supercore_core.config import Settings
 from supercore_core.db.sessions import admin_session, tenant_session
 from supercore_core.embedding import Embedder
 from supercore_core.errors import ConfigurationError
+from supercore_core.evaluation.golden import load_golden
+from supercore_core.evaluation.runner import EvalRequest, evaluate
+from supercore_core.golden import create_golden_set, import_parsed, list_golden_sets, parse_jsonl
 from supercore_core.ingest.pipeline import IngestOutcome, SourceFile, ingest
 from supercore_core.llm import ChatModel, OfflineAnswerer
 from supercore_core.models import Conversation, Solution
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo_data"
 DOMAIN_ORACLE = "annual-report"
+GOLDEN_SET = "tatqa-questions"
 DOMAIN_PROMPT = (
     "You are the financial analyst of {name}. Answer from the numbered passages of the "
     "annual report only, cite them as [n], and say so when the report does not say."
@@ -50,6 +56,12 @@ class DemoTenant:
         files = sorted(p for p in self.folder.iterdir() if p.suffix in (".md", ".txt"))
         return [SourceFile(p.name, p.read_bytes(), {"source": "TAT-QA"}) for p in files]
 
+    @property
+    def golden(self) -> Path | None:
+        """The tenant's golden set (``golden.jsonl``), if it has one."""
+        path = self.folder / "golden.jsonl"
+        return path if path.is_file() else None
+
 
 @dataclass(frozen=True)
 class DemoReport:
@@ -60,6 +72,7 @@ class DemoReport:
     documents_unchanged: int
     documents_failed: int
     questions_asked: int
+    golden_sets: int = 0
 
 
 Progress = Callable[[str], None]
@@ -85,8 +98,8 @@ def demo_tenants(folder: Path = DEMO_DIR) -> list[DemoTenant]:
 
 def steps(tenants: list[DemoTenant]) -> int:
     """How many progress steps ``load_demo`` reports: per tenant, each document twice (two
-    oracles) and each question once."""
-    return sum(2 * len(t.sources()) + len(t.questions) for t in tenants)
+    oracles), each question once, and its golden set with its run once."""
+    return sum(2 * len(t.sources()) + len(t.questions) + (t.golden is not None) for t in tenants)
 
 
 def is_loaded(sessions: sessionmaker[Session], tenants: list[DemoTenant]) -> bool:
@@ -116,7 +129,7 @@ def load_demo(
     """
     chosen = demo_tenants() if tenants is None else tenants
     model = chat_model or OfflineAnswerer()
-    counts = {"completed": 0, "unchanged": 0, "failed": 0, "asked": 0}
+    counts = {"completed": 0, "unchanged": 0, "failed": 0, "asked": 0, "golden": 0}
     for tenant in chosen:
         solution_id, oracle_ids = _tenant(sessions, tenant)
         for oracle_id in oracle_ids:
@@ -125,9 +138,12 @@ def load_demo(
         counts["asked"] += _ask_questions(
             sessions, tenant, solution_id, oracle_ids[-1], model, embedder, settings, on_step
         )
+        counts["golden"] += _golden_set(sessions, tenant, solution_id, oracle_ids[-1], embedder,
+                                        on_step)  # fmt: skip
     return DemoReport(
-        len(chosen), counts["completed"], counts["unchanged"], counts["failed"], counts["asked"]
-    )
+        len(chosen), counts["completed"], counts["unchanged"], counts["failed"], counts["asked"],
+        counts["golden"],
+    )  # fmt: skip
 
 
 def _ingest(
@@ -202,3 +218,29 @@ def _ask_questions(
         if on_step is not None:
             on_step(f"{tenant.slug}: asked {question[:40]}")
     return len(tenant.questions)
+
+
+def _golden_set(
+    sessions: sessionmaker[Session],
+    tenant: DemoTenant,
+    solution_id: UUID,
+    oracle_id: UUID,
+    embedder: Embedder,
+    on_step: Progress | None,
+) -> int:
+    """Import the tenant's golden set into the oracle and record a run, unless it is there."""
+    if tenant.golden is None:
+        return 0
+    with tenant_session(sessions, solution_id=solution_id) as session:
+        if GOLDEN_SET in {g.name for g in list_golden_sets(session, oracle_id)}:
+            return 0
+        golden = create_golden_set(session, oracle_id=oracle_id, name=GOLDEN_SET,
+                                   description="TAT-QA questions on this annual report, with "
+                                   "TAT-QA's relevance judgements")  # fmt: skip
+        import_parsed(session, golden, parse_jsonl(tenant.golden.read_text("utf-8")))
+    with tenant_session(sessions, solution_id=solution_id) as session:
+        loaded = load_golden(session, oracle_id=oracle_id, name=GOLDEN_SET)
+    evaluate(sessions, EvalRequest(loaded, solution_id, oracle_id), embedder=embedder)
+    if on_step is not None:
+        on_step(f"{tenant.slug}: golden set and its first run")
+    return 1

@@ -74,3 +74,18 @@ class InvalidSettingError(ConfigurationError):
 
 class InvalidQuestionError(UserError):
     """A question or chat session id is too long or holds characters that are not allowed."""
+
+
+class GoldenImportError(UserError):
+    """A golden-set file has rows that cannot be imported; nothing was imported.
+
+    ``problems`` holds one line per bad row or unknown document.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        shown = problems[:30]
+        more = f"\n... and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
+        super().__init__(
+            f"nothing imported: {len(problems)} problem(s)\n" + "\n".join(shown) + more
+        )

@@ -11,13 +11,10 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from supercore_core.evaluation.metrics import aggregate_all
-from supercore_core.evaluation.runs import NewRun, QueryResult, store_run
-from supercore_core.models import Oracle
 from tests.factories import (
     make_chunk,
     make_conversation,
@@ -255,15 +252,6 @@ def test_chat_answers_offline_with_sources(app_env: None, owner_engine: Engine) 
     assert "tokens (estimated)" in text
 
 
-def test_evaluations_empty_state_shows_the_command(
-    app_env: None, tenants: tuple[Seeded, Seeded]
-) -> None:
-    at = open_page("pages/evaluations.py", tenants[0])
-    assert_rendered(at)
-    assert "No evaluation runs" in at.info[0].value
-    assert f"--tenant {tenants[0].slug}" in at.code[0].value
-
-
 def test_database_down_is_one_clear_message(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -272,31 +260,6 @@ def test_database_down_is_one_clear_message(
     assert_rendered(at)
     assert len(at.error) == 1
     assert "cannot connect to PostgreSQL" in at.error[0].value
-
-
-def test_evaluations_lists_and_compares_runs(app_env: None, owner_engine: Engine) -> None:
-    target = seed(owner_engine, "evals")
-    with Session(owner_engine) as session:
-        oracle_id = session.scalars(
-            select(Oracle.id).where(Oracle.solution_id == target.solution_id)
-        ).one()
-    for scores in ([1.0, 0.5, 0.0], [1.0, 1.0, 0.5]):  # one transaction each: A, then B
-        results = [
-            QueryResult(f"q{i}", f"question {i}", ("d1",), {"d1": 1}, {"nDCG@10": s})
-            for i, s in enumerate(scores)
-        ]
-        with Session(owner_engine) as session, session.begin():
-            store_run(session, NewRun(
-                target.solution_id, oracle_id, "tiny", {"mode": "hybrid"},
-                aggregate_all([r.metrics for r in results]), results,
-            ))  # fmt: skip
-    at = open_page("pages/evaluations.py", target)
-    assert_rendered(at)
-    assert len(at.dataframe[0].value) == 2
-    comparison = at.dataframe[1].value
-    row = comparison.set_index("metric").loc["nDCG@10"]
-    assert row["delta"] == pytest.approx(1 / 3)  # run B (newest) minus run A
-    assert "3 shared queries" in page_text(at)
 
 
 def test_change_tenant_status(app_env: None, owner_engine: Engine) -> None:

@@ -13,8 +13,17 @@ from typer.testing import CliRunner
 from supercore_core import Settings, admin_session, tenant_session
 from supercore_core.catalog import list_oracles, solution_by_slug
 from supercore_core.cli import app
-from supercore_core.demo import DEMO_DIR, demo_tenants, is_loaded, load_demo, steps
+from supercore_core.demo import (
+    DEMO_DIR,
+    GOLDEN_SET,
+    demo_tenants,
+    is_loaded,
+    load_demo,
+    steps,
+)
 from supercore_core.errors import ConfigurationError
+from supercore_core.evaluation.runs import list_runs
+from supercore_core.golden import list_golden_sets
 from supercore_core.ingest.parsers import parse_bytes
 from supercore_core.models import Conversation, Document, Message
 from tests.fakes import HashingEmbedder
@@ -49,6 +58,9 @@ def small_demo(tmp_path: Path) -> Path:
         for name in ("table.md", "paragraph-01.txt", "paragraph-02.txt"):
             shutil.copy(source / name, target / name)
         entry["questions"] = entry["questions"][:2]
+        golden = [{"id": "q1", "question": q["question"], "relevant": ["table.md"]}
+                  for q in entry["questions"][:1]]  # fmt: skip
+        (target / "golden.jsonl").write_text("".join(json.dumps(g) + "\n" for g in golden))
     (tmp_path / "tenants.json").write_text(json.dumps(entries))
     return tmp_path
 
@@ -65,14 +77,17 @@ def test_load_is_complete_and_idempotent(
     report = load_demo(admin_sessions, embedder=HashingEmbedder(), settings=settings,
                        tenants=tenants, on_step=labels.append)  # fmt: skip
     assert (report.tenants, report.documents_ingested, report.questions_asked) == (2, 12, 4)
-    assert len(labels) == steps(tenants) == 16
+    assert report.golden_sets == 2
+    assert len(labels) == steps(tenants) == 18
     assert is_loaded(admin_sessions, tenants)
 
     with admin_session(admin_sessions, reason="test") as session:
         solution_id = solution_by_slug(session, tenants[0].slug).id
     with tenant_session(app_sessions, solution_id=solution_id) as session:
         oracles = list_oracles(session, solution_id)
-        documents = session.scalar(select(func.count()).select_from(Document))
+        documents = session.scalar(
+            select(func.count()).where(Document.oracle_id.in_([o.id for o in oracles]))
+        )
         answers = list(session.scalars(select(Message).where(Message.role == "assistant")))
     assert [(o.oracle_name, o.oracle_type) for o in oracles] == [
         ("rag-global", "rag_global"), ("annual-report", "domain"),
@@ -81,12 +96,15 @@ def test_load_is_complete_and_idempotent(
     assert documents == 6  # three files in each of the two oracles
     assert len(answers) == 2
     assert all(a.sources and a.total_tokens for a in answers)
+    with tenant_session(app_sessions, solution_id=solution_id) as session:
+        [run] = list_runs(session, oracles[1].id).runs
+        assert [g.name for g in list_golden_sets(session, oracles[1].id)] == [GOLDEN_SET]
+    assert run.dataset == f"golden:{GOLDEN_SET}@v2" and run.query_count == 1
 
     again = load_demo(admin_sessions, embedder=HashingEmbedder(), settings=settings,
                       tenants=tenants)  # fmt: skip
-    assert (again.documents_ingested, again.documents_unchanged, again.questions_asked) == (
-        0, 12, 0,
-    )  # fmt: skip
+    assert (again.documents_ingested, again.documents_unchanged, again.questions_asked,
+            again.golden_sets) == (0, 12, 0, 0)  # fmt: skip
     with tenant_session(app_sessions, solution_id=solution_id) as session:
         assert session.scalar(select(func.count()).select_from(Conversation)) == 1
 

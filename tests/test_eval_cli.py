@@ -15,16 +15,19 @@ RUN_ID = re.compile(r"\brun ([0-9a-f-]{36})")
 
 @pytest.fixture
 def tenant(cli_env: None) -> str:
+    """A tenant with a live oracle ``live`` (evaluation data must never enter it)."""
     slug = unique_slug()
     assert invoke("tenant", "create", slug, "Eval Co")[0] == 0
-    assert invoke("tenant", "add-oracle", "tiny", "--tenant", slug)[0] == 0
+    assert invoke("tenant", "add-oracle", "live", "--tenant", slug)[0] == 0
     return slug
 
 
 def test_run_compare_and_list(tenant: str) -> None:
+    lexical = '{"mode": "lexical", "k": 2}'
     code, first = invoke("eval", "run", "--dataset", str(TINY), "--tenant", tenant,
-                         "--oracle", "tiny", "--config", '{"mode": "lexical", "k": 2}')  # fmt: skip
+                         "--scratch", "tiny", "--config", lexical)  # fmt: skip
     assert code == 0, first
+    assert "scratch oracle 'tiny'" in first
     assert "mode=lexical" in first and "canary hits: 0" in first
     assert re.search(r"nDCG@10 +1\.0000", first)
     code, second = invoke("eval", "run", "--dataset", str(TINY), "--tenant", tenant, "--oracle",
@@ -49,11 +52,37 @@ def test_run_compare_and_list(tenant: str) -> None:
 
 def test_sweep_prints_a_table_and_promotes(tenant: str) -> None:
     code, output = invoke("eval", "sweep", "--dataset", str(TINY), "--tenant", tenant,
-                          "--oracle", "tiny", "--modes", "lexical,hybrid", "--rrf-k", "10,60",
+                          "--modes", "lexical,hybrid", "--rrf-k", "10,60",
                           "--promote")  # fmt: skip
     assert code == 0, output
     assert len([line for line in output.splitlines() if line.startswith(("lexical", " "))]) >= 3
-    assert "best by nDCG@10" in output and "promoted to oracle tiny" in output
+    assert "best by nDCG@10" in output and "current settings: 1.0000" in output
+    assert "not promoted: nDCG@10 +0.000" in output  # no better than the current settings
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_a_live_oracle_is_refused_and_left_untouched(tenant: str, command: str) -> None:
+    code, output = invoke("eval", command, "--dataset", str(TINY), "--tenant", tenant,
+                          "--oracle", "live")  # fmt: skip
+    assert code == 1
+    assert "'live' is a live oracle" in output and "--scratch NAME" in output
+    assert "Traceback" not in output
+    code, output = invoke("search", "revenue", "--tenant", tenant, "--oracle", "live",
+                          "--mode", "lexical")  # fmt: skip
+    assert code == 0 and "d1.txt" not in output
+
+
+def test_clean_removes_scratch_oracles_only(tenant: str) -> None:
+    assert invoke("eval", "run", "--dataset", str(TINY), "--tenant", tenant)[0] == 0
+    code, output = invoke("eval", "clean", "--tenant", tenant, "--dry-run")
+    assert code == 0 and output.split() == ["eval-beir_tiny", "eval-canaries"]
+    code, output = invoke("eval", "clean", "--tenant", tenant)
+    assert code == 0, output
+    assert "removed scratch oracle eval-beir_tiny" in output
+    assert "removed scratch oracle eval-canaries" in output
+    assert invoke("eval", "list", "--tenant", tenant)[1].strip() == "no runs"
+    assert invoke("eval", "clean", "--tenant", tenant)[1].strip() == "nothing to remove"
+    assert invoke("search", "revenue", "--tenant", tenant, "--oracle", "live")[0] == 0
 
 
 @pytest.mark.parametrize(
@@ -69,6 +98,8 @@ def test_sweep_prints_a_table_and_promotes(tenant: str) -> None:
         (("eval", "sweep", "--dataset", str(TINY), "--tenant", "t", "--oracle", "x",
           "--weights", "1-2"), "dense:lexical pairs"),
         (("eval", "gate", "--gates", "/no/gates.toml"), "no gates file"),
+        (("eval", "run", "--dataset", str(TINY), "--tenant", "t", "--oracle", "x",
+          "--scratch", "y"), "not both"),
         (("eval", "cost", "abc", "--model", "x/y"), "not a run id"),
         (("eval", "run", "--dataset", str(TINY), "--tenant", "t", "--oracle", "x",
           "--judge", "gpt-4o"), "--judge takes provider/model"),
@@ -85,7 +116,7 @@ def test_bad_input_gives_one_line_and_exit_1(
 
 def test_bad_config_json(tenant: str) -> None:
     code, output = invoke("eval", "run", "--dataset", str(TINY), "--tenant", tenant,
-                          "--oracle", "tiny", "--config", "{mode")  # fmt: skip
+                          "--config", "{mode")  # fmt: skip
     assert code == 1 and "--config is neither JSON" in output
 
 

@@ -25,6 +25,7 @@ from supercore_core.evaluation.cost import (
 from supercore_core.evaluation.metrics import aggregate_all
 from supercore_core.evaluation.runner import EvalRequest, evaluate, ingest_dataset
 from supercore_core.evaluation.runs import NewRun, QueryResult, RunDetail, get_run, store_run
+from supercore_core.evaluation.scratch import scratch_marker
 from supercore_core.llm import OFFLINE_LABEL, OfflineAnswerer
 from supercore_core.retrieval import RetrievalConfig
 from tests.factories import make_conversation, make_message, make_oracle, make_solution
@@ -109,7 +110,8 @@ def test_offline_answers_cost_nothing_and_are_scored(
     owner_engine: Engine, admin_sessions: sessionmaker[Session]
 ) -> None:
     with Session(owner_engine) as session, session.begin():
-        oracle = make_oracle(session, make_solution(session))
+        marker = scratch_marker("benchmark", "beir_tiny")
+        oracle = make_oracle(session, make_solution(session), metadata_=marker)
         sid, oid = oracle.solution_id, oracle.id
     dataset = load_dataset(TINY)
     ingest_dataset(admin_sessions, dataset, solution_id=sid, oracle_id=oid,

@@ -23,9 +23,9 @@ from supercore_core.evaluation.runner import (
     EvalRequest,
     evaluate,
     ingest_dataset,
-    reference_answers,
 )
 from supercore_core.evaluation.runs import get_run, list_runs
+from supercore_core.evaluation.scratch import scratch_marker
 from supercore_core.evaluation.sweep import SweepGrid, promote_config, run_sweep
 from supercore_core.ingest.pipeline import SourceFile, ingest
 from supercore_core.retrieval import Hit, RetrievalConfig
@@ -54,9 +54,11 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> BeirDataset:
     return load_dataset(folder)
 
 
-def new_tenant(owner_engine: Engine) -> Tenant:
+def new_tenant(owner_engine: Engine, *, scratch: bool = True) -> Tenant:
+    """A tenant with one oracle: a scratch evaluation oracle unless ``scratch`` is False."""
+    marker = scratch_marker("benchmark", "beir_tiny") if scratch else {}
     with Session(owner_engine) as session, session.begin():
-        oracle = make_oracle(session, make_solution(session))
+        oracle = make_oracle(session, make_solution(session), metadata_=marker)
         return Tenant(oracle.solution_id, oracle.id)
 
 
@@ -94,7 +96,7 @@ def test_retrieval_run_is_scored_and_stored(
 
 
 def test_reference_answers_join_lists_and_scales(dataset: BeirDataset) -> None:
-    assert reference_answers(dataset) == {
+    assert dataset.reference_answers() == {
         "q1": "twelve percent",
         "q2": "0.45 USD",
         "q3": "19 percent",

@@ -1,54 +1,32 @@
-"""Evaluations: the stored runs of the selected tenant, per oracle, compared side by side."""
+"""Evaluations: per oracle, the latest run, the trend, each question, comparisons, golden sets."""
 
-from uuid import UUID
-
+import eval_views as views
+import golden_views
 import streamlit as st
 import workbench_ui as ui
 
-from supercore_core.evaluation.runs import RunComparison, RunList, compare_runs, list_runs
-
-COMMAND = "supercore eval run --dataset evals/datasets/<dataset> --tenant {slug} --oracle {oracle}"
-
-
-@st.cache_data(ttl=30, show_spinner=False)
-def runs(solution_id: UUID, oracle_id: UUID) -> RunList:
-    with ui.tenant(solution_id) as session:
-        return list_runs(session, oracle_id)
-
-
-@st.cache_data(ttl=30, show_spinner=False)
-def comparison(solution_id: UUID, a: UUID, b: UUID) -> RunComparison:
-    with ui.tenant(solution_id) as session:
-        return compare_runs(session, a, b)
-
-
 tenant = ui.current_tenant()
 st.title("Evaluations")
-oracle = ui.oracle_picker(tenant.solution_id, key="eval_oracle")
+oracle = ui.oracle_picker(tenant.solution_id, key="eval_oracle", include_scratch=True)
+ui.show_done()
 with ui.shown_errors():
-    listed = runs(tenant.solution_id, oracle.oracle_id)
-if not listed.runs:
-    st.info("No evaluation runs for this oracle yet. Run one from a terminal:")
-    st.code(COMMAND.format(slug=tenant.slug, oracle=oracle.name), language="bash")
-    st.stop()
-
-st.dataframe(listed.to_frame().drop(columns=["run_id"]), hide_index=True)
-labels = {
-    r.id: f"{r.created_at:%Y-%m-%d %H:%M} · {r.dataset} · {r.mode or r.kind}" for r in listed.runs
-}
-if len(labels) < 2:
-    st.caption("Record a second run to compare two side by side.")
-    st.stop()
-st.subheader("Compare two runs")
-left, right = st.columns(2)
-ids = list(labels)
-a = left.selectbox("Run A", ids, index=1, format_func=labels.__getitem__)
-b = right.selectbox("Run B", ids, index=0, format_func=labels.__getitem__)
-if a == b:
-    ui.fail("pick two different runs to compare")
-with ui.shown_errors():
-    result = comparison(tenant.solution_id, a, b)
-st.caption(
-    f"B minus A over {result.paired_queries} shared queries, with paired bootstrap intervals."
+    listed = views.runs(tenant.solution_id, oracle.oracle_id)
+latest, trend, questions, compare, golden = st.tabs(
+    ["Latest run", "Trend", "Questions", "Compare runs", "Golden sets"]
 )
-st.dataframe(result.to_frame(), hide_index=True)
+with latest:
+    if listed.runs:
+        views.latest(listed)
+    else:
+        views.empty_state(tenant.slug, oracle.name)
+with trend:
+    if listed.runs:
+        views.trend(listed)
+with questions:
+    if listed.runs:
+        views.questions(tenant.solution_id, oracle.oracle_id, listed)
+with compare:
+    views.compare(tenant.solution_id, listed)
+with golden:
+    # Editing: the local operator acts as editor until sign-in and roles land.
+    golden_views.golden_sets(tenant.solution_id, oracle.oracle_id, can_edit=True)

@@ -12,8 +12,15 @@ from supercore_core.evaluation.cost import (
     projections_frame,
 )
 from supercore_core.evaluation.gate import GateReport, read_gates, run_gate
+from supercore_core.evaluation.golden import GoldenEvalSet, GoldenTarget, load_golden, open_golden
 from supercore_core.evaluation.judge import RagasJudge, ragas_judge_for
 from supercore_core.evaluation.metrics import Aggregate, aggregate, ir_scores
+from supercore_core.evaluation.promotion import (
+    Promotion,
+    promote_if_better,
+    restore_config,
+    would_promote,
+)
 from supercore_core.evaluation.ragas_metrics import Judge, Judgement, Sample
 from supercore_core.evaluation.runner import (
     AnswerOutcome,
@@ -31,6 +38,7 @@ from supercore_core.evaluation.runs import (
     get_run,
     list_runs,
 )
+from supercore_core.evaluation.scratch import remove_scratch, scratch_oracle
 from supercore_core.evaluation.sweep import SweepGrid, SweepResult, promote_config, run_sweep
 
 __all__ = [
@@ -41,9 +49,12 @@ __all__ = [
     "CostQuality",
     "EvalRequest",
     "GateReport",
+    "GoldenEvalSet",
+    "GoldenTarget",
     "Judge",
     "Judgement",
     "Projection",
+    "Promotion",
     "RagasJudge",
     "RunComparison",
     "RunDetail",
@@ -64,13 +75,20 @@ __all__ = [
     "ir_scores",
     "list_runs",
     "load_dataset",
+    "load_golden",
+    "open_golden",
     "plant_canary",
     "price_run",
     "project_costs",
     "projections_frame",
     "promote_config",
+    "promote_if_better",
     "ragas_judge_for",
     "read_gates",
+    "remove_scratch",
+    "restore_config",
     "run_gate",
     "run_sweep",
+    "scratch_oracle",
+    "would_promote",
 ]

@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import ir_measures
@@ -22,7 +23,7 @@ from supercore_core.errors import InvalidQuestionError, UserError
 from supercore_core.ingest.pipeline import IngestOutcome, SourceFile, ingest
 from supercore_core.models import Solution
 from supercore_core.questions import check_question
-from supercore_core.retrieval import Mode, RetrievalConfig, search
+from supercore_core.retrieval import Hit, Mode, RetrievalConfig, search
 
 MEASURES = (nDCG @ 10, R @ 100, RR @ 10)
 _SUFFIX = ".txt"
@@ -49,6 +50,31 @@ class BeirDataset:
         """Number of corpus documents."""
         with (self.path / "corpus.jsonl").open(encoding="utf-8") as lines:
             return sum(1 for line in lines if line.strip())
+
+    def doc_key(self, hit: Hit) -> str:
+        """The corpus id of a hit (documents are ingested as ``<id>.txt``)."""
+        return hit.filename.removesuffix(_SUFFIX)
+
+    def reference_answers(self) -> dict[str, str]:
+        """Reference answers from ``answers.jsonl`` (lists joined, scale appended), if any."""
+        path = self.path / "answers.jsonl"
+        if not path.is_file():
+            return {}
+        answers: dict[str, str] = {}
+        with path.open(encoding="utf-8") as lines:
+            for row in map(json.loads, lines):
+                value = row.get("answer")
+                text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+                answers[row["_id"]] = f"{text} {row.get('scale') or ''}".strip()
+        return answers
+
+    def reference_texts(self) -> dict[str, str]:
+        """Corpus id to text."""
+        return {s.filename.removesuffix(_SUFFIX): s.data.decode() for s in self.corpus()}
+
+    def snapshot(self) -> dict[str, Any]:
+        """The folder a run used."""
+        return {"dataset_path": str(self.path)}
 
 
 def load_dataset(path: Path) -> BeirDataset:

@@ -1,7 +1,8 @@
 """Tenant-leakage canaries: a unique document planted in each tenant, probed from the others.
 
 Every tenant that takes part in evaluations gets a canary document whose text carries a
-token no other text contains. An evaluation run then probes, for every other tenant with a
+token no other text contains, in the tenant's hidden canary space (a scratch oracle that
+nobody chats with, see ``scratch``). An evaluation run then probes, for every other tenant with a
 canary: its oracle by id from the evaluated tenant's context (must be invisible), the
 evaluated oracle for the other tenant's token, and the other tenant's oracle for this
 tenant's token. Any hit that carries a foreign token is a leak; one leak fails the run.
@@ -16,11 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from supercore_core.db.sessions import admin_session, tenant_session
 from supercore_core.embedding import Embedder
 from supercore_core.errors import NotFoundError
+from supercore_core.evaluation.scratch import CANARY_FILENAME, canary_oracle
 from supercore_core.ingest.pipeline import SourceFile, ingest
-from supercore_core.models import Document
+from supercore_core.models import Document, Oracle
 from supercore_core.retrieval import RetrievalConfig, search
 
-CANARY_FILENAME = "supercore-leakage-canary.txt"
 PROBE = RetrievalConfig(mode="hybrid", k=5, candidates=20)
 
 
@@ -29,12 +30,16 @@ def canary_token(solution_id: UUID) -> str:
     return f"sccanary{solution_id.hex}"
 
 
-def plant_canary(
-    sessions: sessionmaker[Session], *, solution_id: UUID, oracle_id: UUID, embedder: Embedder
-) -> None:
-    """Ingest the tenant's canary document into the oracle (a no-op when already there)."""
+def plant_canary(sessions: sessionmaker[Session], *, solution_id: UUID, embedder: Embedder) -> UUID:
+    """Ingest the tenant's canary into its canary space (a no-op when already there).
+
+    Returns:
+        The id of the tenant's canary oracle.
+    """
     token = canary_token(solution_id)
     body = f"Leakage canary {token}. If another tenant ever retrieves this, isolation failed."
+    with tenant_session(sessions, solution_id=solution_id) as session:
+        oracle_id = canary_oracle(session, solution_id).id
     ingest(
         sessions,
         solution_id=solution_id,
@@ -42,6 +47,7 @@ def plant_canary(
         sources=[SourceFile(CANARY_FILENAME, body.encode(), {"canary": True})],
         embedder=embedder,
     )
+    return oracle_id
 
 
 @dataclass(frozen=True)
@@ -57,13 +63,20 @@ class CanaryReport:
         return len(self.leaks)
 
 
-def canary_oracles(sessions: sessionmaker[Session]) -> list[tuple[UUID, UUID]]:
-    """(tenant, oracle) of every planted canary, read in superuser mode."""
-    query = select(Document.solution_id, Document.oracle_id).where(
+def canary_oracles(sessions: sessionmaker[Session]) -> dict[UUID, tuple[UUID, list[UUID]]]:
+    """Per tenant with a planted canary: its canary oracle and all its oracles (superuser)."""
+    planted = select(Document.solution_id, Document.oracle_id).where(
         Document.filename == CANARY_FILENAME, Document.status == "completed"
     )
     with admin_session(sessions, reason="list leakage canaries for an evaluation") as session:
-        return [(row[0], row[1]) for row in session.execute(query.distinct())]
+        canaries: dict[UUID, UUID] = {t: o for t, o in session.execute(planted.distinct())}
+        everything = select(Oracle.solution_id, Oracle.id).where(
+            Oracle.solution_id.in_(list(canaries))
+        )
+        oracles: dict[UUID, list[UUID]] = {}
+        for tenant, oracle in session.execute(everything.order_by(Oracle.id)):
+            oracles.setdefault(tenant, []).append(oracle)
+    return {tenant: (canary, oracles.get(tenant, [])) for tenant, canary in canaries.items()}
 
 
 def _probe(
@@ -86,17 +99,25 @@ def _probe(
 def check_canaries(
     sessions: sessionmaker[Session], *, solution_id: UUID, oracle_id: UUID, embedder: Embedder
 ) -> CanaryReport:
-    """Probe every other tenant's canary against this tenant and this tenant's against them."""
+    """Probe every other tenant's canary against this tenant and this tenant's against them.
+
+    For every other tenant with a canary: its canary oracle must be invisible from this
+    tenant, this tenant's evaluated oracle must not return its token, and none of its
+    oracles may return this tenant's token.
+    """
     own = canary_token(solution_id)
     probes: list[tuple[str, UUID, UUID, str]] = []
-    for other, other_oracle in canary_oracles(sessions):
+    for other, (canary, oracles) in canary_oracles(sessions).items():
         if other == solution_id:
             continue
         theirs = canary_token(other)
         probes += [
-            (f"tenant {solution_id} saw oracle {other_oracle}", solution_id, other_oracle, theirs),
+            (f"tenant {solution_id} saw oracle {canary}", solution_id, canary, theirs),
             (f"oracle {oracle_id} returned {other}'s canary", solution_id, oracle_id, theirs),
-            (f"tenant {other} retrieved {solution_id}'s canary", other, other_oracle, own),
+        ]
+        probes += [
+            (f"tenant {other} retrieved {solution_id}'s canary in oracle {o}", other, o, own)
+            for o in oracles
         ]
     leaks = tuple(
         label

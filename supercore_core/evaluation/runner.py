@@ -1,33 +1,32 @@
 """Evaluate one oracle on a BEIR dataset: retrieve, score, probe the canaries, store the run."""
 
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from supercore_core.catalog import create_solution, get_or_create_oracle, oracle_by_id
+from supercore_core.catalog import create_solution, oracle_by_id
 from supercore_core.db.sessions import admin_session, tenant_session
 from supercore_core.embedding import Embedder
 from supercore_core.evaluation.beir import BeirDataset
-from supercore_core.evaluation.canaries import CANARY_FILENAME, check_canaries, plant_canary
+from supercore_core.evaluation.canaries import check_canaries, plant_canary
 from supercore_core.evaluation.metrics import aggregate_all, ir_scores
 from supercore_core.evaluation.ragas_metrics import Judge, Sample, judged_scores, ragas_scores
 from supercore_core.evaluation.runs import NewRun, QueryResult, RunSummary, store_run
+from supercore_core.evaluation.scratch import CANARY_FILENAME, require_scratch, scratch_oracle
+from supercore_core.evaluation.sets import EvalSet
 from supercore_core.ingest.chunking import ChunkingConfig
 from supercore_core.ingest.pipeline import IngestOutcome, ingest
 from supercore_core.models import Solution
 from supercore_core.retrieval import Hit, RetrievalConfig, search
 
 DEPTH = 100  # documents ranked per query (for R@100)
-_SUFFIX = ".txt"
 
 
 @dataclass(frozen=True)
@@ -80,30 +79,6 @@ class Retrieved:
     latency_ms: int
 
 
-def doc_id(hit: Hit) -> str:
-    """The dataset's document id of a hit (documents are ingested as ``<id>.txt``)."""
-    return hit.filename.removesuffix(_SUFFIX)
-
-
-def reference_answers(dataset: BeirDataset) -> dict[str, str]:
-    """Reference answers from ``answers.jsonl`` (lists joined, scale appended), if present."""
-    path = Path(dataset.path) / "answers.jsonl"
-    if not path.is_file():
-        return {}
-    answers: dict[str, str] = {}
-    with path.open(encoding="utf-8") as lines:
-        for row in map(json.loads, lines):
-            value = row.get("answer")
-            text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-            answers[row["_id"]] = f"{text} {row.get('scale') or ''}".strip()
-    return answers
-
-
-def corpus_texts(dataset: BeirDataset) -> dict[str, str]:
-    """Document id to text, for the reference contexts of the ragas metrics."""
-    return {s.filename.removesuffix(_SUFFIX): s.data.decode() for s in dataset.corpus()}
-
-
 def retrieve(
     session: Session,
     *,
@@ -111,6 +86,7 @@ def retrieve(
     query: str,
     embedder: Embedder,
     config: RetrievalConfig,
+    doc_key: Callable[[Hit], str],
     depth: int = DEPTH,
 ) -> Retrieved:
     """Rank ``depth`` documents (best chunk each) and keep the top ``config.k`` chunks."""
@@ -122,7 +98,7 @@ def retrieve(
     hits = tuple(h for h in hits if h.filename != CANARY_FILENAME)
     documents: dict[str, float] = {}
     for hit in hits:
-        documents.setdefault(doc_id(hit), hit.score)
+        documents.setdefault(doc_key(hit), hit.score)
     top = dict(list(documents.items())[:depth])
     latency = int((time.perf_counter() - started) * 1000)
     return Retrieved(top, hits[: config.k], latency)
@@ -132,7 +108,7 @@ def retrieve(
 class EvalRequest:
     """What to evaluate and how."""
 
-    dataset: BeirDataset
+    dataset: EvalSet
     solution_id: UUID
     oracle_id: UUID
     config: RetrievalConfig | None = None  # None: the oracle's own retrieval config
@@ -142,6 +118,7 @@ class EvalRequest:
     canaries: bool = True
     kind: str = "retrieval"
     metadata: Mapping[str, Any] | None = None
+    progress: Callable[[int, int], None] | None = None  # (queries done, queries in all)
 
 
 def oracle_config(sessions: sessionmaker[Session], solution_id: UUID, oracle_id: UUID) -> Any:
@@ -174,14 +151,17 @@ def evaluate(
     sid, oid = request.solution_id, request.oracle_id
     config = request.config or oracle_config(sessions, sid, oid)
     if request.canaries:
-        plant_canary(sessions, solution_id=sid, oracle_id=oid, embedder=embedder)
+        plant_canary(sessions, solution_id=sid, embedder=embedder)
     retrieved: dict[str, Retrieved] = {}
     queries = request.dataset.queries
     primed = QueryEmbedder(embedder, list(queries.values()) if config.mode != "lexical" else ())
     with tenant_session(sessions, solution_id=sid) as session:
-        for qid, query in queries.items():
+        for done, (qid, query) in enumerate(queries.items(), start=1):
             retrieved[qid] = retrieve(session, oracle_id=oid, query=query, embedder=primed,
-                                      config=config, depth=request.depth)  # fmt: skip
+                                      config=config, doc_key=request.dataset.doc_key,
+                                      depth=request.depth)  # fmt: skip
+            if request.progress is not None:
+                request.progress(done, len(queries))
     retrieval_s = time.perf_counter() - clock
     results, tokens, cost = _score(request, retrieved)
     report = None
@@ -197,7 +177,7 @@ def evaluate(
         output_tokens=tokens[1], cost_usd=cost,
         timings={"retrieval_s": retrieval_s, "total_s": total_s,
                  "queries_per_s": len(results) / retrieval_s if retrieval_s else 0.0},
-        metadata={**(request.metadata or {}),
+        metadata={**(request.metadata or {}), **request.dataset.snapshot(),
                   "canary_probes": report.probes if report else 0,
                   "canary_leaks": list(report.leaks) if report else []},
         started_at=started, completed_at=datetime.now(UTC),
@@ -217,8 +197,8 @@ def _samples(
     answers: Mapping[str, AnswerOutcome],
 ) -> list[Sample]:
     dataset = request.dataset
-    texts = corpus_texts(dataset)
-    references = reference_answers(dataset)
+    texts = dataset.reference_texts()
+    references = dataset.reference_answers()
     samples = []
     for qid, found in retrieved.items():
         relevant = [d for d, score in dataset.qrels.get(qid, {}).items() if score > 0]
@@ -227,7 +207,7 @@ def _samples(
             Sample(
                 question=dataset.queries[qid],
                 retrieved_contexts=[h.content for h in found.contexts],
-                retrieved_ids=[doc_id(h) for h in found.contexts],
+                retrieved_ids=[dataset.doc_key(h) for h in found.contexts],
                 reference_contexts=[texts[d] for d in relevant if d in texts],
                 reference_ids=relevant,
                 answer=answer.text if answer else None,
@@ -303,7 +283,13 @@ def ingest_dataset(
     chunking: ChunkingConfig | None = None,
     on_done: Callable[[IngestOutcome], None] | None = None,
 ) -> list[IngestOutcome]:
-    """Ingest the dataset's corpus into the oracle (unchanged documents are skipped)."""
+    """Ingest the dataset's corpus into a scratch oracle (unchanged documents are skipped).
+
+    Raises:
+        UserError: The oracle is a live one (see ``scratch.require_scratch``).
+    """
+    with tenant_session(sessions, solution_id=solution_id) as session:
+        require_scratch(oracle_by_id(session, oracle_id))
     return ingest(
         sessions,
         solution_id=solution_id,
@@ -318,9 +304,11 @@ def ingest_dataset(
 def ensure_tenant_oracle(
     sessions: sessionmaker[Session], slug: str, oracle: str
 ) -> tuple[UUID, UUID]:
-    """The tenant ``slug`` and its oracle, created when missing."""
+    """The evaluation tenant ``slug`` and its scratch oracle ``oracle``, created when missing."""
     with admin_session(sessions, reason=f"find or create evaluation tenant {slug!r}") as session:
         found = session.scalars(select(Solution).where(Solution.slug == slug)).one_or_none()
         if found is None:
             found = create_solution(session, slug=slug, name=f"Evaluation: {slug}")
-        return found.id, get_or_create_oracle(session, solution_id=found.id, oracle_name=oracle).id
+        target = scratch_oracle(session, solution_id=found.id, name=oracle,
+                                purpose="benchmark", source=slug)  # fmt: skip
+        return found.id, target.id

@@ -80,6 +80,7 @@ class RunSummary:
     timings: Mapping[str, float]
     error_message: str | None
     created_at: datetime
+    metadata: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def mode(self) -> str:
@@ -236,7 +237,7 @@ def _summary(row: EvalRun) -> RunSummary:
         query_count=row.query_count, canary_hits=row.canary_hits,
         input_tokens=row.input_tokens, output_tokens=row.output_tokens,
         cost_usd=row.cost_usd, timings=row.timings, error_message=row.error_message,
-        created_at=row.created_at,
+        created_at=row.created_at, metadata=row.metadata_,
     )  # fmt: skip
 
 

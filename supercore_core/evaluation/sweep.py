@@ -14,7 +14,7 @@ from uuid import UUID
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from supercore_core.catalog import get_or_create_oracle, oracle_by_id
+from supercore_core.catalog import oracle_by_id
 from supercore_core.db.sessions import tenant_session
 from supercore_core.embedding import Embedder
 from supercore_core.errors import UserError
@@ -27,6 +27,8 @@ from supercore_core.evaluation.runner import (
     oracle_config,
 )
 from supercore_core.evaluation.runs import RunList, RunSummary
+from supercore_core.evaluation.scratch import scratch_oracle
+from supercore_core.evaluation.sets import EvalSet
 from supercore_core.ingest.chunking import ChunkingConfig
 from supercore_core.models import Oracle
 from supercore_core.oracle_settings import RETRIEVAL_FIELDS, check_retrieval
@@ -75,10 +77,11 @@ class SweepGrid:
 
 @dataclass(frozen=True)
 class SweepResult:
-    """One stored run per configuration."""
+    """One stored run per configuration, and the run of the oracle's current settings."""
 
     oracle_id: UUID
     runs: tuple[RunSummary, ...]
+    baseline: RunSummary | None = None
 
     def to_frame(self) -> Any:
         """One row per configuration: its parameters and metric means with intervals."""
@@ -137,7 +140,7 @@ def _evaluated_chunking(config: Mapping[str, Any]) -> dict[str, Any]:
     return evaluated
 
 
-def scratch_oracle(
+def rechunked_copy(
     sessions: sessionmaker[Session],
     dataset: BeirDataset,
     *,
@@ -146,11 +149,12 @@ def scratch_oracle(
     chunk_tokens: int,
     embedder: Embedder,
 ) -> UUID:
-    """The oracle's corpus re-chunked at ``chunk_tokens`` into ``<oracle>~chunks<N>``."""
+    """The corpus re-chunked at ``chunk_tokens`` into the scratch ``<oracle>~chunks<N>``."""
     chunking = chunking_for(chunk_tokens)
     with tenant_session(sessions, solution_id=solution_id) as session:
         name = f"{oracle_by_id(session, oracle_id).oracle_name}~chunks{chunk_tokens}"
-        scratch = get_or_create_oracle(session, solution_id=solution_id, oracle_name=name)
+        scratch = scratch_oracle(session, solution_id=solution_id, name=name,
+                                 purpose="rechunk", source=dataset.name)  # fmt: skip
         scratch.retrieval_config = chunking
         scratch_id = scratch.id
     ingest_dataset(sessions, dataset, solution_id=solution_id, oracle_id=scratch_id,
@@ -160,7 +164,7 @@ def scratch_oracle(
 
 def run_sweep(
     sessions: sessionmaker[Session],
-    dataset: BeirDataset,
+    dataset: EvalSet,
     *,
     solution_id: UUID,
     oracle_id: UUID,
@@ -168,29 +172,43 @@ def run_sweep(
     grid: SweepGrid,
     on_run: Callable[[RunSummary], None] | None = None,
 ) -> SweepResult:
-    """Evaluate every configuration of ``grid`` on the oracle (or its re-chunked scratch).
+    """Evaluate the oracle's current settings (the baseline), then every configuration of
+    ``grid`` on the oracle as it is (or, for chunk sizes, a re-chunked scratch copy).
 
     Every configuration is checked before the first run (``InvalidSettingError``).
+
+    Raises:
+        UserError: Chunk sizes with a golden set (only a benchmark corpus is re-chunked).
     """
     grid.check()
+    if any(c is not None for c in grid.chunk_tokens) and not isinstance(dataset, BeirDataset):
+        raise UserError(
+            "chunk sizes can be swept on a benchmark dataset only: on a golden set, sweep the "
+            "search-time settings (modes, k, RRF k, weights)"
+        )
     base = oracle_config(sessions, solution_id, oracle_id)
     configs = list(grid.configs(base))
     embedder = QueryEmbedder(embedder)  # each query embedded once for the whole sweep
+    sweep_of = {"sweep_of": str(oracle_id)}
+    baseline = evaluate(sessions, EvalRequest(dataset, solution_id, oracle_id, base,
+                                              kind="sweep", canaries=False,
+                                              metadata={**sweep_of, "baseline": True}),
+                        embedder=embedder)  # fmt: skip
     targets: dict[int | None, UUID] = {None: oracle_id}
     runs = []
     for chunks, config in configs:
         if chunks is not None and chunks not in targets:
-            targets[chunks] = scratch_oracle(sessions, dataset, solution_id=solution_id,
+            assert isinstance(dataset, BeirDataset)
+            targets[chunks] = rechunked_copy(sessions, dataset, solution_id=solution_id,
                                              oracle_id=oracle_id, chunk_tokens=chunks,
                                              embedder=embedder)  # fmt: skip
-        sweep_of = {"sweep_of": str(oracle_id)}
         request = EvalRequest(dataset, solution_id, targets[chunks], config, kind="sweep",
                               metadata=sweep_of)  # fmt: skip
         run = evaluate(sessions, request, embedder=embedder)
         runs.append(run)
         if on_run is not None:
             on_run(run)
-    return SweepResult(oracle_id, tuple(runs))
+    return SweepResult(oracle_id, tuple(runs), baseline)
 
 
 def promote_config(session: Session, *, oracle_id: UUID, config: Mapping[str, Any]) -> Oracle:

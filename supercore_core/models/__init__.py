@@ -2,11 +2,13 @@
 
 The DDL itself (checks, indexes, triggers, functions, RLS) lives only in the Alembic
 revisions; these models mirror columns, keys and unique constraints, and ``alembic check``
-proves the two agree. ``seed`` holds the seed's seven tables, ``additions`` the later ones.
+proves the two agree. ``seed`` holds the seed's seven tables, ``additions`` and ``golden``
+the later ones.
 """
 
 from supercore_core.models.additions import AuditLogEntry, EmbeddingCacheEntry, EvalResult, EvalRun
 from supercore_core.models.base import EMBEDDING_DIMENSIONS, Base
+from supercore_core.models.golden import GoldenJudgement, GoldenQuestion, GoldenSet
 from supercore_core.models.seed import (
     Conversation,
     Document,
@@ -29,6 +31,9 @@ ALL_MODELS: tuple[type[Base], ...] = (
     AuditLogEntry,
     EvalRun,
     EvalResult,
+    GoldenSet,
+    GoldenQuestion,
+    GoldenJudgement,
 )
 
 __all__ = [
@@ -42,6 +47,9 @@ __all__ = [
     "EmbeddingCacheEntry",
     "EvalResult",
     "EvalRun",
+    "GoldenJudgement",
+    "GoldenQuestion",
+    "GoldenSet",
     "Message",
     "Oracle",
     "Solution",
