@@ -233,12 +233,17 @@ VECTOR_SETTINGS = (
     "maintenance_work_mem",
 )
 
-# Each table's per-tenant aggregate; RLS limits them to what the session may see.
+# Each table's per-tenant aggregate; RLS limits them to what the session may see. Scratch
+# evaluation oracles (benchmark corpora, canaries: see evaluation.scratch) are left out.
 _OVERVIEW = """
-WITH o AS (SELECT solution_id, count(*) AS n FROM oracles GROUP BY 1),
+WITH scratch AS (SELECT id FROM oracles
+                 WHERE metadata @> '{"evaluation": {"scratch": true}}'::jsonb),
+o AS (SELECT solution_id, count(*) AS n FROM oracles
+      WHERE id NOT IN (SELECT id FROM scratch) GROUP BY 1),
 d AS (SELECT solution_id, count(*) AS n, count(*) FILTER (WHERE status = 'failed') AS failed
-      FROM documents GROUP BY 1),
-c AS (SELECT solution_id, count(*) AS n FROM document_chunks GROUP BY 1),
+      FROM documents WHERE oracle_id NOT IN (SELECT id FROM scratch) GROUP BY 1),
+c AS (SELECT solution_id, count(*) AS n FROM document_chunks
+      WHERE oracle_id NOT IN (SELECT id FROM scratch) GROUP BY 1),
 v AS (SELECT solution_id, count(*) AS n FROM conversations GROUP BY 1),
 m AS (SELECT solution_id, count(*) AS n, COALESCE(sum(total_tokens), 0) AS tokens,
              COALESCE(sum(cost_usd), 0) AS cost,
@@ -258,10 +263,14 @@ _TRENDS = """
 WITH days AS (
     SELECT generate_series(current_date - (:days - 1), current_date, interval '1 day')::date AS day
 ),
+scratch AS (SELECT id FROM oracles
+            WHERE metadata @> '{"evaluation": {"scratch": true}}'::jsonb),
 d AS (SELECT created_at::date AS day, count(*) AS n FROM documents
-      WHERE created_at >= current_date - (:days - 1) GROUP BY 1),
+      WHERE created_at >= current_date - (:days - 1)
+        AND oracle_id NOT IN (SELECT id FROM scratch) GROUP BY 1),
 c AS (SELECT created_at::date AS day, count(*) AS n FROM document_chunks
-      WHERE created_at >= current_date - (:days - 1) GROUP BY 1),
+      WHERE created_at >= current_date - (:days - 1)
+        AND oracle_id NOT IN (SELECT id FROM scratch) GROUP BY 1),
 m AS (SELECT created_at::date AS day, count(*) AS n, COALESCE(sum(total_tokens), 0) AS tokens,
              COALESCE(sum(cost_usd), 0) AS cost
       FROM messages WHERE created_at >= current_date - (:days - 1) GROUP BY 1)
@@ -349,13 +358,15 @@ def _options(reloptions: list[str]) -> dict[str, str]:
 
 def overview(session: Session) -> Overview:
     """Counts per tenant: oracles, documents (failed too), chunks, conversations, messages,
-    tokens and cost. Every tenant in an admin session, only its own in a tenant session."""
+    tokens and cost. Every tenant in an admin session, only its own in a tenant session.
+    Scratch evaluation oracles and their documents are not counted."""
     rows = session.execute(text(_OVERVIEW)).all()
     return Overview(tuple(TenantCounts(*row) for row in rows))
 
 
 def trends(session: Session, *, days: int = 30) -> Trends:
-    """Documents, chunks, messages, tokens and cost created per day over the last ``days``."""
+    """Documents, chunks, messages, tokens and cost created per day over the last ``days``
+    (scratch evaluation oracles left out)."""
     if not 1 <= days <= 3660:
         raise ConfigurationError("days must be between 1 and 3660")
     rows = session.execute(text(_TRENDS), {"days": days}).all()

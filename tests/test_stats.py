@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from supercore_core import admin_session, catalog, documents, stats, tenant_session
 from supercore_core.errors import ConfigurationError, NotFoundError, UserError
+from supercore_core.evaluation.scratch import scratch_marker
 from supercore_core.ingest.pipeline import SourceFile
+from supercore_core.models import Solution
 from tests.factories import (
     make_chunk,
     make_conversation,
@@ -65,6 +67,20 @@ def test_overview_admin_sees_every_tenant_with_its_counts(
     assert row.cost_usd == Decimal("0.25")
     assert result.total("chunks") >= 8
     assert list(result.to_frame().columns)[:3] == ["solution_id", "slug", "name"]
+
+
+def test_overview_leaves_out_scratch_evaluation_oracles(
+    owner_engine: Engine, admin_sessions: sessionmaker[Session], two_tenants: tuple[Ids, Ids]
+) -> None:
+    a, _ = two_tenants
+    with Session(owner_engine) as session, session.begin():
+        solution = session.get(Solution, a.solution_id)
+        assert solution is not None
+        scratch = make_oracle(session, solution, metadata_=scratch_marker("benchmark", "x"))
+        make_chunk(session, make_document(session, scratch), content="benchmark text")
+    with admin_session(admin_sessions) as session:
+        row = next(r for r in stats.overview(session).rows if r.solution_id == a.solution_id)
+    assert (row.oracles, row.documents, row.chunks) == (1, 1, 3)
 
 
 def test_overview_in_a_tenant_session_counts_only_that_tenant(
