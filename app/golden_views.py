@@ -10,6 +10,7 @@ from supercore_core.evaluation.golden import load_golden
 from supercore_core.evaluation.runner import EvalRequest, evaluate
 from supercore_core.golden import (
     Judgement,
+    by_question,
     create_golden_set,
     golden_set_by_name,
     judgement_states,
@@ -42,18 +43,20 @@ def contents(solution_id: UUID, oracle_id: UUID, name: str) -> list[dict[str, ob
     """The set's questions with their judged documents (stale ones marked)."""
     with ui.tenant(solution_id) as session:
         golden = golden_set_by_name(session, oracle_id, name)
-        states = judgement_states(session, golden.id)
-        return [
-            {"key": q.query_key, "question": q.question,
-             "relevant": [f"{s.filename} ({GRADES[s.grade]})" + (" ⚠ stale" if s.stale else "")
-                          for s in states if s.query_key == q.query_key and s.grade > 0],
-             "reference answer": (q.reference_answer or "")
-             + (" (draft)" if q.reference_is_draft else ""),
-             "_reference": q.reference_answer or "",
-             "_documents": [s.document_id for s in states
-                            if s.query_key == q.query_key and s.grade > 0 and s.valid]}
-            for q in questions_of(session, golden.id)
-        ]  # fmt: skip
+        grouped = by_question(judgement_states(session, golden.id))
+        rows = []
+        for q in questions_of(session, golden.id):
+            relevant = [s for s in grouped.get(q.query_key, []) if s.grade > 0]
+            rows.append({
+                "key": q.query_key, "question": q.question,
+                "relevant": [f"{s.filename} ({GRADES[s.grade]})" + (" ⚠ stale" if s.stale else "")
+                             for s in relevant],
+                "reference answer": (q.reference_answer or "")
+                + (" (draft)" if q.reference_is_draft else ""),
+                "_reference": q.reference_answer or "",
+                "_documents": [s.document_id for s in relevant if s.valid],
+            })  # fmt: skip
+        return rows
 
 
 @st.cache_data(ttl=30, show_spinner=False)

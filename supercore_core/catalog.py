@@ -67,12 +67,17 @@ def create_oracle(
     return oracle
 
 
+def find_oracle(session: Session, solution_id: UUID, name: str) -> Oracle | None:
+    """The tenant's oracle called ``name`` (case-insensitive), or None."""
+    query = select(Oracle).where(
+        Oracle.solution_id == solution_id, func.lower(Oracle.oracle_name) == name.lower()
+    )
+    return session.scalars(query).first()
+
+
 def get_or_create_oracle(session: Session, *, solution_id: UUID, oracle_name: str) -> Oracle:
     """The tenant's oracle called ``oracle_name``, created when missing."""
-    query = select(Oracle).where(
-        Oracle.solution_id == solution_id, func.lower(Oracle.oracle_name) == oracle_name.lower()
-    )
-    return session.scalars(query).first() or create_oracle(
+    return find_oracle(session, solution_id, oracle_name) or create_oracle(
         session, solution_id=solution_id, oracle_name=oracle_name
     )
 

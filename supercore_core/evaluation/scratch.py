@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from supercore_core.catalog import SCRATCH_MARKER, create_oracle
+from supercore_core.catalog import SCRATCH_MARKER, create_oracle, find_oracle
 from supercore_core.errors import UserError
 from supercore_core.models import Document, Oracle
 
@@ -38,13 +38,6 @@ def default_scratch_name(dataset: str) -> str:
     return f"eval-{dataset}"
 
 
-def _by_name(session: Session, solution_id: UUID, name: str) -> Oracle | None:
-    query = select(Oracle).where(
-        Oracle.solution_id == solution_id, func.lower(Oracle.oracle_name) == name.lower()
-    )
-    return session.scalars(query).first()
-
-
 def scratch_oracle(
     session: Session, *, solution_id: UUID, name: str, purpose: Purpose, source: str
 ) -> Oracle:
@@ -53,7 +46,7 @@ def scratch_oracle(
     Raises:
         UserError: ``name`` is a live oracle, which evaluation data must never enter.
     """
-    found = _by_name(session, solution_id, name)
+    found = find_oracle(session, solution_id, name)
     if found is None:
         return create_oracle(
             session, solution_id=solution_id, oracle_name=name,

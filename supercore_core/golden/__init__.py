@@ -16,7 +16,12 @@ from supercore_core.golden.sets import (
     remove_question,
     save_question,
 )
-from supercore_core.golden.stale import JudgementState, judgement_states, stale_judgements
+from supercore_core.golden.stale import (
+    JudgementState,
+    by_question,
+    judgement_states,
+    stale_judgements,
+)
 from supercore_core.golden.transfer import ImportReport, export_golden, import_parsed, parse_file
 
 __all__ = [
@@ -24,6 +29,7 @@ __all__ = [
     "Judgement",
     "JudgementState",
     "Parsed",
+    "by_question",
     "create_golden_set",
     "delete_golden_set",
     "export_golden",

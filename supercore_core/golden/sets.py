@@ -9,15 +9,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from supercore_core.catalog import oracle_by_id
 from supercore_core.errors import NotFoundError, UserError
+from supercore_core.golden.parse import MAX_GRADE
 from supercore_core.models import Document, GoldenJudgement, GoldenQuestion, GoldenSet
-
-MAX_GRADE = 3
 
 
 @dataclass(frozen=True)
@@ -51,10 +50,14 @@ def create_golden_set(
     return row
 
 
+def _find(session: Session, oracle_id: UUID, name: str) -> GoldenSet | None:
+    query = select(GoldenSet).where(GoldenSet.oracle_id == oracle_id, GoldenSet.name == name)
+    return session.scalars(query).one_or_none()
+
+
 def golden_set_by_name(session: Session, oracle_id: UUID, name: str) -> GoldenSet:
     """The oracle's golden set called ``name``."""
-    query = select(GoldenSet).where(GoldenSet.oracle_id == oracle_id, GoldenSet.name == name)
-    found = session.scalars(query).one_or_none()
+    found = _find(session, oracle_id, name)
     if found is None:
         known = ", ".join(s.name for s in list_golden_sets(session, oracle_id)) or "none yet"
         raise NotFoundError(f"oracle has no golden set named {name!r} (its sets: {known})")
@@ -63,9 +66,9 @@ def golden_set_by_name(session: Session, oracle_id: UUID, name: str) -> GoldenSe
 
 def get_or_create_golden_set(session: Session, *, oracle_id: UUID, name: str) -> GoldenSet:
     """The oracle's golden set ``name``, created when missing."""
-    query = select(GoldenSet).where(GoldenSet.oracle_id == oracle_id, GoldenSet.name == name)
-    found = session.scalars(query).one_or_none()
-    return found or create_golden_set(session, oracle_id=oracle_id, name=name)
+    return _find(session, oracle_id, name) or create_golden_set(
+        session, oracle_id=oracle_id, name=name
+    )
 
 
 def list_golden_sets(session: Session, oracle_id: UUID) -> list[GoldenSet]:
@@ -103,11 +106,8 @@ def judgements_of(session: Session, question_ids: Sequence[UUID]) -> list[Golden
 
 def next_query_key(session: Session, set_id: UUID) -> str:
     """A key for a new question: ``q<n>`` one past the number of questions."""
-    count = session.scalar(
-        select(func.count()).select_from(GoldenQuestion).where(GoldenQuestion.set_id == set_id)
-    )
     taken = {q.query_key for q in questions_of(session, set_id)}
-    n = int(count or 0) + 1
+    n = len(taken) + 1
     while f"q{n}" in taken:
         n += 1
     return f"q{n}"

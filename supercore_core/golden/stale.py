@@ -71,3 +71,11 @@ def stale_judgements(session: Session, set_id: UUID) -> list[JudgementState]:
 def describe(stale: Sequence[JudgementState]) -> list[str]:
     """One line per stale judgement: ``q3: report.pdf: document deleted``."""
     return [f"{s.query_key}: {s.filename}: {s.stale}" for s in stale]
+
+
+def by_question(states: Sequence[JudgementState]) -> dict[str, list[JudgementState]]:
+    """The judgements grouped by question key (in their order)."""
+    grouped: dict[str, list[JudgementState]] = {}
+    for state in states:
+        grouped.setdefault(state.query_key, []).append(state)
+    return grouped

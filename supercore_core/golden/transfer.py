@@ -26,7 +26,7 @@ from supercore_core.golden.parse import (
     parse_jsonl,
 )
 from supercore_core.golden.sets import Judgement, store_question, touch
-from supercore_core.golden.stale import judgement_states
+from supercore_core.golden.stale import by_question, judgement_states
 from supercore_core.models import Document, GoldenQuestion, GoldenSet
 
 Format = Literal["jsonl", "csv"]
@@ -135,9 +135,9 @@ def _records(session: Session, golden: GoldenSet) -> Iterable[dict[str, object]]
         .where(GoldenQuestion.set_id == golden.id)
         .order_by(GoldenQuestion.query_key)
     ).all()
-    states = judgement_states(session, golden.id)
+    grouped = by_question(judgement_states(session, golden.id))
     for question in questions:
-        judged = [s for s in states if s.query_key == question.query_key]
+        judged = grouped.get(question.query_key, [])
         yield {
             "id": question.query_key,
             "question": question.question,
