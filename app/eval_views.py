@@ -36,6 +36,14 @@ def runs(solution_id: UUID, oracle_id: UUID) -> RunList:
         return _list_runs(session, oracle_id)
 
 
+@st.cache_data(ttl=30, show_spinner=False)
+def last_evaluated(solution_id: UUID) -> UUID | None:
+    """The tenant's oracle with the newest run, offered first on the page."""
+    with ui.tenant(solution_id) as session:
+        newest = _list_runs(session, limit=1).runs
+    return newest[0].oracle_id if newest else None
+
+
 @st.cache_data(ttl=300, show_spinner=False)
 def detail(solution_id: UUID, run_id: UUID) -> RunDetail:
     """One run with its per-question results."""
@@ -59,7 +67,8 @@ def comparison(solution_id: UUID, a: UUID, b: UUID) -> RunComparison:
 
 def run_label(run: RunSummary) -> str:
     """How a run is named in pickers."""
-    return f"{run.created_at:%Y-%m-%d %H:%M} · {run.dataset} · {run.mode or run.kind}"
+    kind = "" if run.kind in ("retrieval", "answer") else f" ({run.kind})"
+    return f"{run.created_at:%Y-%m-%d %H:%M} · {run.dataset} · {run.mode or run.kind}{kind}"
 
 
 def empty_state(slug: str, oracle: str) -> None:
@@ -84,7 +93,8 @@ def latest(listed: RunList) -> None:
         st.warning(note)
     figures = headline(run, before)
     for column, figure in zip(st.columns(max(len(figures), 1)), figures, strict=False):
-        delta = None if figure.change is None else f"{figure.change:+.3f}"
+        unchanged = figure.change is None or round(figure.change, 3) == 0
+        delta = None if unchanged else f"{figure.change:+.3f}"
         column.metric(figure.label, f"{figure.value.mean:.3f}", delta,
                       help=f"95% interval {figure.value.low:.3f} to {figure.value.high:.3f}, "
                       f"n = {figure.value.n}")  # fmt: skip
@@ -98,7 +108,9 @@ def trend(listed: RunList) -> None:
         "Metric", ["nDCG@10", "R@100", "MRR@10", "HitRate@10"], default="nDCG@10",
         key="trend_metric",
     )  # fmt: skip
-    st.plotly_chart(trend_figure(listed.runs, metric or "nDCG@10"), use_container_width=True)
+    # Sweep candidates are experiments, not the oracle's history (they stay in the table).
+    history = [r for r in listed.runs if r.kind != "sweep"] or list(listed.runs)
+    st.plotly_chart(trend_figure(history, metric or "nDCG@10"), use_container_width=True)
     with st.expander("Every run, every metric"):
         st.dataframe(listed.to_frame().drop(columns=["run_id"]), hide_index=True)
 

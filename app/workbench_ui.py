@@ -172,11 +172,17 @@ def current_tenant() -> TenantChoice:
 
 
 def oracle_picker(
-    solution_id: UUID, *, key: str, label: str = "Oracle", include_scratch: bool = False
+    solution_id: UUID,
+    *,
+    key: str,
+    label: str = "Oracle",
+    include_scratch: bool = False,
+    preferred: UUID | None = None,
 ) -> OracleChoice:
     """A select box of the tenant's oracles; stops with a hint when there are none.
 
-    Scratch evaluation oracles are offered only with ``include_scratch`` (Evaluations).
+    Scratch evaluation oracles are offered only with ``include_scratch`` (Evaluations);
+    ``preferred`` is selected first when it is among them.
     """
     with shown_errors():
         choices = oracle_choices(solution_id, include_scratch)
@@ -184,9 +190,11 @@ def oracle_picker(
         st.info("This tenant has no oracle yet: create one on the Tenants page.")
         st.stop()
     by_id = {c.oracle_id: c for c in choices}
+    ids = list(by_id)
     picked = st.selectbox(
         label,
-        list(by_id),
+        ids,
+        index=ids.index(preferred) if preferred in by_id else 0,
         key=f"{key}_{solution_id}",
         format_func=lambda oid: f"{by_id[oid].name} ({by_id[oid].oracle_type})",
     )

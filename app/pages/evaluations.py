@@ -7,7 +7,11 @@ import workbench_ui as ui
 
 tenant = ui.current_tenant()
 st.title("Evaluations")
-oracle = ui.oracle_picker(tenant.solution_id, key="eval_oracle", include_scratch=True)
+with ui.shown_errors():
+    newest = views.last_evaluated(tenant.solution_id)
+oracle = ui.oracle_picker(
+    tenant.solution_id, key="eval_oracle", include_scratch=True, preferred=newest
+)
 ui.show_done()
 with ui.shown_errors():
     listed = views.runs(tenant.solution_id, oracle.oracle_id)

@@ -90,7 +90,8 @@ def headline_figure(run: RunSummary) -> Any:
                      "array": [f.value.high - f.value.mean for f in figures],
                      "arrayminus": [f.value.mean - f.value.low for f in figures]},
             text=[f"{f.value.mean:.3f}" for f in figures],
-            textposition="outside",
+            textposition="inside",
+            insidetextanchor="middle",  # clear of the interval's whiskers
             hovertemplate="%{x}: %{y:.3f}<extra></extra>",
         )
     )  # fmt: skip
@@ -129,7 +130,7 @@ def trend_figure(runs: Iterable[RunSummary], metric: str = "nDCG@10") -> Any:
     figure.update_layout(
         title=f"{LABELS.get(metric, metric)} per run (95% bootstrap interval)",
         yaxis={"title": metric, "range": [0, 1.05]},
-        xaxis={"title": "run started", "tickformat": "%b %d\n%H:%M"},
+        xaxis={"title": "run started", "tickformat": "%b %d, %H:%M"},
         legend_title_text="evaluation set", height=380,
     )  # fmt: skip
     return figure
