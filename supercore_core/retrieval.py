@@ -216,9 +216,16 @@ def _dense(
     return [tuple(row) for row in session.execute(text(query), params)]
 
 
+def lexical_terms(session: Session, query: str) -> str | None:
+    """The OR-ed tsquery text the lexical statement matches (None: only stop words)."""
+    terms: str | None = session.execute(
+        text(_TSQUERY), {"text": query, "terms": LEXICAL_TERMS}
+    ).scalar_one()
+    return terms
+
+
 def _lexical(session: Session, oracle_id: UUID, query: str, n: int) -> list[tuple[Any, ...]]:
-    params = {"text": query, "terms": LEXICAL_TERMS}
-    terms = session.execute(text(_TSQUERY), params).scalar_one()
+    terms = lexical_terms(session, query)
     if terms is None:  # only stop words: nothing to match
         return []
     rows = session.execute(text(_LEXICAL), {"o": oracle_id, "q": terms, "n": n})
