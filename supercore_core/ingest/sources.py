@@ -1,10 +1,12 @@
 """What ingestion takes (a file's bytes under its name) and what it gives back per file."""
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
 
-from supercore_core.errors import DocumentError
+from supercore_core.errors import CorruptFileError, DocumentError, OversizedFileError
+from supercore_core.ingest.parsers import check_file_size
 
 
 @dataclass(frozen=True)
@@ -35,3 +37,24 @@ class IngestOutcome:
     document_id: UUID | None = None
     chunks: int = 0
     error: str | None = None
+
+
+def read_source(path: Path, max_bytes: int, *, name: str | None = None) -> SourceFile:
+    """The file at ``path`` as a source, its size checked before a byte is read.
+
+    A file over ``max_bytes`` becomes a refused source (it fails with a clear reason and is
+    never loaded); a file that grows past the limit while being read is refused too.
+    """
+    filename = name or path.name
+    try:
+        check_file_size(path.stat().st_size, filename, max_bytes)
+        with path.open("rb") as file:
+            data = file.read(max_bytes + 1)
+        check_file_size(len(data), filename, max_bytes)
+    except OversizedFileError as exc:
+        return SourceFile.refused(filename, exc)
+    except OSError as exc:
+        return SourceFile.refused(
+            filename, CorruptFileError(f"{filename} could not be read ({exc.strerror})")
+        )
+    return SourceFile(filename, data)
