@@ -282,7 +282,9 @@ def test_file_over_the_limit_is_refused_with_the_limit() -> None:
 
 
 def test_default_limit_is_stated_in_megabytes() -> None:
-    with pytest.raises(OversizedFileError, match=r"over the 50\.0 MB limit \(SUPERCORE_INGEST_MAX_FILE_MB\)"):
+    with pytest.raises(
+        OversizedFileError, match=r"over the 50\.0 MB limit \(SUPERCORE_INGEST_MAX_FILE_MB\)"
+    ):
         parse_bytes(b"x" * (50 * 1024 * 1024 + 1), "huge.txt")
 
 

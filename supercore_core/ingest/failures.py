@@ -22,7 +22,7 @@ def failure_reason(exc: Exception, filename: str, doing: str) -> str:
     name = printable(filename)
     if isinstance(exc, UserError):
         return str(exc)
-    limit = limit_error(exc, f"{doing} for {name}")
+    limit = limit_error(exc, f"loading {name}")
     if limit is not None:
         return str(limit)
     original = exc.orig if isinstance(exc, DBAPIError) else exc
