@@ -7,6 +7,7 @@ import io
 import re
 import struct
 import sys
+import time
 import tracemalloc
 import zipfile
 from collections.abc import Callable
@@ -17,10 +18,10 @@ import pytest
 
 from supercore_core.config import Settings
 from supercore_core.errors import CorruptFileError, DocumentLimitError, InvalidFilenameError
-from supercore_core.ingest.chunking import Chunk, cap_chunk_bytes
+from supercore_core.ingest.chunking import Chunk, ChunkingConfig, cap_chunk_bytes, chunk_blocks
 from supercore_core.ingest.limits import MB, IngestLimits
 from supercore_core.ingest.names import check_filename, printable
-from supercore_core.ingest.parsers import parse_bytes
+from supercore_core.ingest.parsers import Block, parse_bytes
 from supercore_core.ingest.sources import read_source
 from tests.fakes import HashingEmbedder
 from tests.test_parsers import make_pdf
@@ -261,3 +262,15 @@ def test_limits_come_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     assert limits.max_pdf_pages == 7
     assert limits.max_inflated_bytes == int(1.5 * MB)
     assert limits.max_file_bytes == 50 * MB
+
+
+def test_a_long_run_without_spaces_is_chunked_in_linear_time() -> None:
+    class FourCharTokens:
+        def count_tokens(self, text: str) -> int:
+            return len(text) // 4 + 1
+
+    started = time.perf_counter()
+    chunks = chunk_blocks([Block("a" * 5_000_000, "text")], FourCharTokens(), ChunkingConfig())
+    assert time.perf_counter() - started < 10  # was quadratic: the rest copied per piece
+    assert "".join(c.text for c in chunks) == "a" * 5_000_000
+    assert all(c.token_count <= 200 for c in chunks)

@@ -17,6 +17,9 @@ from typing import Any, Protocol
 from supercore_core.ingest.parsers import Block
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A run without spaces is cut in windows of this many characters per token of the limit,
+# so cutting it costs time linear in its length (a longer token just makes a shorter piece).
+_MAX_CHARS_PER_TOKEN = 100
 
 
 class Tokenizer(Protocol):
@@ -131,10 +134,12 @@ def _split(text: str, tokenizer: Tokenizer, limit: int) -> Iterator[tuple[str, i
         for word in words:
             yield from _split(word, tokenizer, limit)
     else:
-        while text:
-            size = _longest_prefix(text, tokenizer, limit)
-            yield text[:size], tokenizer.count_tokens(text[:size])
-            text = text[size:]
+        start = 0
+        while start < len(text):  # a window at a time: no copying of the rest per piece
+            window = text[start : start + limit * _MAX_CHARS_PER_TOKEN]
+            size = _longest_prefix(window, tokenizer, limit)
+            yield window[:size], tokenizer.count_tokens(window[:size])
+            start += size
 
 
 def _longest_prefix(text: str, tokenizer: Tokenizer, limit: int) -> int:
