@@ -4,6 +4,7 @@ Every input is generated here: zip bombs, deep HTML, NUL-bearing text and PDFs.
 """
 
 import io
+import os
 import re
 import struct
 import sys
@@ -253,6 +254,15 @@ def test_oversized_file_is_refused_from_its_size_without_being_read(tmp_path: Pa
     assert source.data == b"" and source.problem is not None
     assert str(source.problem).startswith("big.txt is 200.0 MB, over the 50.0 MB limit")
     assert peak < MB
+
+
+def test_a_fifo_or_device_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        source = read_source(path, 50 * MB)
+        assert source.problem is not None
+        assert str(source.problem).endswith("is not a regular file: copy its content")
 
 
 def test_limits_come_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,5 +1,6 @@
 """What ingestion takes (a file's bytes under its name) and what it gives back per file."""
 
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -47,7 +48,12 @@ def read_source(path: Path, max_bytes: int, *, name: str | None = None) -> Sourc
     """
     filename = name or path.name
     try:
-        check_file_size(path.stat().st_size, filename, max_bytes)
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):  # a FIFO or device would block or never end
+            return SourceFile.refused(
+                filename, CorruptFileError(f"{filename} is not a regular file: copy its content")
+            )
+        check_file_size(status.st_size, filename, max_bytes)
         with path.open("rb") as file:
             data = file.read(max_bytes + 1)
         check_file_size(len(data), filename, max_bytes)
