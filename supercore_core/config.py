@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     ingest_max_pdf_pages: int = Field(default=2_000, ge=1)
     ingest_max_text_chars: int = Field(default=50_000_000, ge=1)
     ingest_max_html_depth: int = Field(default=512, ge=1)
+    ingest_max_html_tags: int = Field(default=300_000, ge=1)
     ingest_max_chunk_bytes: int = Field(default=200_000, ge=1_000)
 
     @property

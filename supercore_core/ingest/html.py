@@ -17,8 +17,6 @@ _BLOCK_TAGS = (
     "form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary ul"
 )
 _BLOCK = frozenset(_BLOCK_TAGS.split())
-# Parsed elements cost about a kilobyte each: bound them before BeautifulSoup builds them.
-MAX_ELEMENTS_PER_MB = 20_000
 
 
 class _Walker:
@@ -79,11 +77,11 @@ class _Walker:
 
 def parse_html(data: bytes, name: str, limits: IngestLimits) -> tuple[list[Block], str | None]:
     """Blocks and title of an HTML page (decoding is left to BeautifulSoup)."""
-    most = max(1_000, MAX_ELEMENTS_PER_MB * limits.max_file_bytes // (1024 * 1024))
-    if data.count(b"<") > most:
+    tags = data.count(b"<")
+    if tags > limits.max_html_tags:
         raise DocumentLimitError(
-            f"{name} has more than {most:,} HTML tags, over the limit (20,000 per MB of "
-            f"{setting_name('max_file_bytes')}): split the page"
+            f"{name} has about {tags:,} HTML tags, over the {limits.max_html_tags:,}-tag limit "
+            f"({setting_name('max_html_tags')}): split the page or raise the limit"
         )
     soup = BeautifulSoup(data, "html.parser")
     walker = _Walker(name, limits.max_html_depth)

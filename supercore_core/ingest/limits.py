@@ -28,6 +28,8 @@ class IngestLimits:
         max_pdf_pages: Most pages in a PDF.
         max_text_chars: Most characters of text extracted from one document.
         max_html_depth: Deepest nesting of HTML elements.
+        max_html_tags: Most tags (opening and closing) in an HTML file, counted before it is
+            parsed (a parsed element takes about a kilobyte).
         max_chunk_bytes: Most UTF-8 bytes in one chunk; longer chunks are split so the
             full-text index (tsvector, at most 1 MB) can always hold them.
     """
@@ -38,6 +40,7 @@ class IngestLimits:
     max_pdf_pages: int = 2_000
     max_text_chars: int = 50_000_000
     max_html_depth: int = 512
+    max_html_tags: int = 300_000
     max_chunk_bytes: int = 200_000
 
     def __post_init__(self) -> None:
@@ -55,6 +58,7 @@ class IngestLimits:
             max_pdf_pages=settings.ingest_max_pdf_pages,
             max_text_chars=settings.ingest_max_text_chars,
             max_html_depth=settings.ingest_max_html_depth,
+            max_html_tags=settings.ingest_max_html_tags,
             max_chunk_bytes=settings.ingest_max_chunk_bytes,
         )
 
