@@ -146,6 +146,33 @@ def test_a_file_refused_before_reading_is_recorded_failed(
     assert states(owner_engine, tenant)["big.txt"] == ("failed", "failed")
 
 
+class PickyEmbedder(HashingEmbedder):
+    """Fails any call that holds a text with "poison" in it."""
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        if any("poison" in t for t in texts):
+            raise RuntimeError("the model cannot take this text")
+        return super().embed(texts)
+
+
+def test_an_embedder_failure_fails_only_the_document_it_cannot_take(
+    app_sessions: sessionmaker[Session], owner_engine: Engine, tenant: Ids
+) -> None:
+    outcomes = run(
+        app_sessions, tenant, SourceFile("a.txt", S1.encode()),
+        SourceFile("bad.txt", b"A poison pill."), SourceFile("c.txt", S2.encode()),
+        embedder=PickyEmbedder(),
+    )  # fmt: skip
+    assert [o.status for o in outcomes] == ["completed", "failed", "completed"]
+    assert str(outcomes[1].error).startswith(
+        "embedding failed (RuntimeError: the model cannot take this text)"
+    )
+    assert states(owner_engine, tenant) == {
+        "a.txt": ("completed", "completed"), "bad.txt": ("failed", "failed"),
+        "c.txt": ("completed", "completed"),
+    }  # fmt: skip
+
+
 class InterruptingEmbedder(HashingEmbedder):
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         raise KeyboardInterrupt

@@ -160,19 +160,10 @@ class _Run:
         self, batch: list[_Item], on_done: Callable[[IngestOutcome], None] | None
     ) -> list[IngestOutcome]:
         """Embed the batch's chunks in one call and store each document; their outcomes."""
-        ready = [item for item in batch if item.outcome is None]
-        try:
-            vectors = iter(self._embed(ready))
-        except Exception as exc:  # the embedder broke: every document of the batch fails
-            reason = embedding_failure(exc)
-            for item in ready:
-                self._fail(item, reason)
-            ready = []
-        for item in ready:
-            mine = [next(vectors) for _ in item.chunks]
+        for item, vectors in self._vectors([item for item in batch if item.outcome is None]):
             with self._recorded(item, "storing its chunks"):
                 assert item.job is not None
-                _store(self.sessions, item.job, item.chunks, mine, self.embedder.model_name)
+                _store(self.sessions, item.job, item.chunks, vectors, self.embedder.model_name)
                 self.open.pop(item.job.document_id, None)
                 item.outcome = IngestOutcome(
                     item.filename, "completed", item.job.document_id, chunks=len(item.chunks)
@@ -182,6 +173,18 @@ class _Run:
             if on_done is not None:
                 on_done(outcome)
         return outcomes
+
+    def _vectors(self, ready: list[_Item]) -> list[tuple[_Item, list[list[float]]]]:
+        """Each document's vectors from one embedder call; if that fails, one call per
+        document, so only the documents the embedder cannot take fail."""
+        try:
+            flat = iter(self._embed(ready))
+            return [(item, [next(flat) for _ in item.chunks]) for item in ready]
+        except Exception as exc:
+            if len(ready) == 1:
+                self._fail(ready[0], embedding_failure(exc))
+                return []
+        return [pair for item in ready for pair in self._vectors([item])]
 
     def _embed(self, ready: list[_Item]) -> list[list[float]]:
         jobs = [item.job for item in ready if item.job is not None]
