@@ -45,6 +45,8 @@ def register(
             return IngestOutcome(source.filename, "unchanged")
         if document is None:
             document = _insert(session, solution_id, oracle_id, source.filename)
+            if _already_ingested(session, oracle_id, document, digest):  # a concurrent run's
+                return IngestOutcome(source.filename, "unchanged")
         if document.status == "processing" and _busy(session, document.id):
             return IngestOutcome(
                 source.filename,
