@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     # Ingestion limits per document (supercore_core.ingest.limits.IngestLimits; README).
     ingest_max_file_mb: float = Field(default=50.0, gt=0)
     ingest_max_inflated_mb: float = Field(default=100.0, gt=0)
+    ingest_max_xml_mb: float = Field(default=20.0, gt=0)
     ingest_max_zip_entries: int = Field(default=10_000, ge=1)
     ingest_max_pdf_pages: int = Field(default=2_000, ge=1)
     ingest_max_text_chars: int = Field(default=50_000_000, ge=1)

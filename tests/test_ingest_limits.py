@@ -114,6 +114,17 @@ def test_docx_over_a_lower_inflated_limit_while_streaming(tmp_path: Path) -> Non
     assert parse_bytes(honest, "five.docx").blocks[0].text == "A harmless looking paragraph."
 
 
+def test_docx_with_more_xml_than_its_limit_is_refused(tmp_path: Path) -> None:
+    xml_bomb = docx_bomb(tmp_path, 30 * MB)  # under the 100 MB total, over 20 MB of XML
+    with pytest.raises(DocumentLimitError) as caught:
+        parse_bytes(xml_bomb, "xml.docx")
+    assert re.match(
+        r"xml\.docx holds 30\.\d MB of XML once unzipped, over the 20\.0 MB limit "
+        r"\(SUPERCORE_INGEST_MAX_XML_MB\)",
+        str(caught.value),
+    )
+
+
 def test_zip_with_too_many_entries_is_refused_before_zipfile_reads_it() -> None:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
@@ -289,3 +300,26 @@ def test_a_long_run_without_spaces_is_chunked_in_linear_time() -> None:
     assert time.perf_counter() - started < 10  # was quadratic: the rest copied per piece
     assert "".join(c.text for c in chunks) == "a" * 5_000_000
     assert all(c.token_count <= 200 for c in chunks)
+
+
+def test_docx_of_many_short_paragraphs_parses_in_linear_time(tmp_path: Path) -> None:
+    document = docx.Document()
+    document.add_heading("Minutes", level=1)
+    document.save(str(tmp_path / "seed.docx"))
+    out = io.BytesIO()
+    paragraph = b"<w:p><w:r><w:t>word</w:t></w:r></w:p>"
+    with (
+        zipfile.ZipFile(tmp_path / "seed.docx") as seed,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as many,
+    ):
+        for info in seed.infolist():
+            xml = seed.read(info)
+            if info.filename == "word/document.xml":
+                head, tail = xml.split(b"</w:body>")
+                xml = head + paragraph * 50_000 + b"</w:body>" + tail
+            many.writestr(info, xml)
+    started = time.perf_counter()
+    parsed = parse_bytes(out.getvalue(), "many.docx")
+    assert time.perf_counter() - started < 15  # was 1.6 ms a paragraph: 80 s
+    assert len(parsed.blocks) == 50_001
+    assert parsed.title == "Minutes"

@@ -39,6 +39,7 @@ def check_zip(data: bytes, name: str, limits: IngestLimits) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
             _check_inflated(sum(i.file_size for i in infos), name, limits, streamed=False)
+            _check_xml(sum(i.file_size for i in infos if _is_xml(i)), name, limits)
             inflated = 0
             for info in infos:
                 inflated = _inflate(archive, info, inflated, name, limits)
@@ -60,6 +61,20 @@ def _check_inflated(total: int, name: str, limits: IngestLimits, *, streamed: bo
             f"{name} unzips to {size}, over the {size_text(limits.max_inflated_bytes)} limit "
             f"({setting_name('max_inflated_bytes')}): it may be a zip bomb; split the document "
             "or raise the limit"
+        )
+
+
+def _is_xml(info: zipfile.ZipInfo) -> bool:
+    return info.filename.lower().endswith((".xml", ".rels"))
+
+
+def _check_xml(total: int, name: str, limits: IngestLimits) -> None:
+    """XML parts become a tree about 20 times their size: bound them on their own."""
+    if total > limits.max_xml_bytes:
+        raise DocumentLimitError(
+            f"{name} holds {size_text(total)} of XML once unzipped, over the "
+            f"{size_text(limits.max_xml_bytes)} limit ({setting_name('max_xml_bytes')}): split "
+            "the document or raise the limit"
         )
 
 

@@ -24,6 +24,8 @@ class IngestLimits:
         max_file_bytes: Largest file accepted, checked before it is read.
         max_inflated_bytes: Most bytes a zip-based file (.docx) may inflate to, all entries
             together; checked in the zip's directory and again while inflating.
+        max_xml_bytes: Most bytes the XML parts of a zip-based file may inflate to: parsed
+            into a tree they take about 20 times their size.
         max_zip_entries: Most entries in a zip-based file.
         max_pdf_pages: Most pages in a PDF.
         max_text_chars: Most characters of text extracted from one document.
@@ -36,6 +38,7 @@ class IngestLimits:
 
     max_file_bytes: int = 50 * MB
     max_inflated_bytes: int = 100 * MB
+    max_xml_bytes: int = 20 * MB
     max_zip_entries: int = 10_000
     max_pdf_pages: int = 2_000
     max_text_chars: int = 50_000_000
@@ -54,6 +57,7 @@ class IngestLimits:
         return cls(
             max_file_bytes=int(settings.ingest_max_file_mb * MB),
             max_inflated_bytes=int(settings.ingest_max_inflated_mb * MB),
+            max_xml_bytes=int(settings.ingest_max_xml_mb * MB),
             max_zip_entries=settings.ingest_max_zip_entries,
             max_pdf_pages=settings.ingest_max_pdf_pages,
             max_text_chars=settings.ingest_max_text_chars,
