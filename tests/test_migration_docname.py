@@ -32,7 +32,7 @@ def test_existing_duplicates_are_renamed_keeping_the_completed_one(scratch_datab
         assert names[ids["kept"]] == names[ids["elsewhere"]] == "a.txt"
         assert names[ids["failed"]] == f"a.txt (duplicate {str(ids['failed'])[:8]})"
         assert indexes == 1
-        migrate.downgrade(scratch_database, "0013")
+        migrate.downgrade(scratch_database, "-1")
         with engine.connect() as conn:
             assert conn.execute(INDEX).scalar() == 0
     finally:
