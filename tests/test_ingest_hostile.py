@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +19,7 @@ from supercore_core.errors import NotFoundError, OversizedFileError
 from supercore_core.ingest.chunking import ChunkingConfig
 from supercore_core.ingest.limits import IngestLimits
 from supercore_core.ingest.pipeline import IngestOutcome, SourceFile, ingest
+from supercore_core.ingest.registry import Job, register
 from supercore_core.models import Oracle
 from tests.factories import make_document, make_oracle, make_solution
 from tests.fakes import HashingEmbedder
@@ -216,7 +217,8 @@ def test_four_concurrent_ingests_of_one_new_file_make_one_document(
         if outcome.status == "failed":
             assert outcome.error == (
                 "same.txt is being ingested by another run right now: wait for it to finish, "
-                "then ingest it again if needed"
+                "then ingest it again if needed (a run that was killed stops counting after "
+                "30 minutes without progress)"
             )
         else:
             assert outcome.status in ("completed", "unchanged")
@@ -302,3 +304,26 @@ def test_a_name_the_store_cannot_use_never_reaches_the_disk(
     saved = [p.name for p in tmp_path.rglob("*") if p.is_file()]
     assert saved == [f"{outcomes[2].document_id}.txt"]
     assert uuid.UUID(saved[0].removesuffix(".txt")) == outcomes[2].document_id
+
+
+def test_a_file_left_processing_by_a_killed_run_is_taken_over_once_stale(
+    app_sessions: sessionmaker[Session], owner_engine: Engine, tenant: Ids
+) -> None:
+    source = SourceFile("left.txt", S1.encode())
+    job = register(app_sessions, tenant.solution_id, tenant.oracle_id, source, None)
+    assert isinstance(job, Job)  # registered, then the run "died"
+    [busy] = run(app_sessions, tenant, source)
+    assert busy.status == "failed" and "being ingested by another run" in str(busy.error)
+    with owner_engine.begin() as conn:  # no progress for an hour (the trigger would reset it)
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(
+            text("UPDATE temporal_workflows SET updated_at = now() - interval '1 hour'"
+                 " WHERE workflow_id = :w"), {"w": job.workflow_id},
+        )  # fmt: skip
+    [again] = run(app_sessions, tenant, source)
+    assert (again.status, again.document_id) == ("completed", job.document_id)
+    [old] = rows(owner_engine, "SELECT status, error_message FROM temporal_workflows"
+                 " WHERE workflow_id = :w", w=job.workflow_id)  # fmt: skip
+    assert (old["status"], old["error_message"]) == (
+        "failed", "superseded: the file was ingested again after this run stopped"
+    )  # fmt: skip

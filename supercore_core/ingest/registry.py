@@ -52,8 +52,11 @@ def register(
                 source.filename,
                 "failed",
                 error=f"{printable(source.filename)} is being ingested by another run right "
-                "now: wait for it to finish, then ingest it again if needed",
+                "now: wait for it to finish, then ingest it again if needed (a run that was "
+                "killed stops counting after 30 minutes without progress)",
             )
+        if document.status == "processing":  # a run that stopped without a trace
+            _supersede(session, document.id)
         document.file_type = source.filename.rsplit(".", 1)[-1].lower()[:16] or "unknown"
         document.file_size_bytes = len(source.data)
         document.content_hash = digest
@@ -98,6 +101,17 @@ def _busy(session: Session, document_id: UUID) -> bool:
             ),
             {"d": document_id, "s": BUSY_FOR_S},
         )
+    )
+
+
+def _supersede(session: Session, document_id: UUID) -> None:
+    """Fail the stale running workflows of a document another run takes over."""
+    session.execute(
+        text(
+            "SELECT fail_workflow(workflow_id, :r) FROM temporal_workflows"
+            " WHERE document_id = :d AND status = 'running'"
+        ),
+        {"d": document_id, "r": "superseded: the file was ingested again after this run stopped"},
     )
 
 
