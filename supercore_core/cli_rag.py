@@ -1,5 +1,6 @@
 """CLI commands for tenants, ingestion, search and retrieval evaluation."""
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -13,8 +14,10 @@ from supercore_core.db.sessions import admin_session, tenant_session
 from supercore_core.embedding import MiniLMEmbedder
 from supercore_core.errors import UserError
 from supercore_core.evaluation import beir
+from supercore_core.ingest.limits import IngestLimits
 from supercore_core.ingest.parsers import SUPPORTED_TYPES
-from supercore_core.ingest.pipeline import SourceFile, ingest
+from supercore_core.ingest.pipeline import ingest
+from supercore_core.ingest.sources import read_source
 from supercore_core.questions import check_question
 from supercore_core.rendering import terminal_text
 from supercore_core.retrieval import MODES, Mode, search
@@ -59,27 +62,50 @@ def tenant_add_oracle(name: str, tenant: TenantOpt) -> None:
             typer.echo(f"oracle {name} created in {tenant}: {oracle.id}")
 
 
-def _files(paths: list[Path]) -> list[Path]:
+def _files(paths: list[Path], follow_symlinks: bool) -> tuple[list[Path], list[Path]]:
+    """Supported files named or found under the folders, and the symbolic links skipped."""
     found: list[Path] = []
+    skipped: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(
-                p for p in path.rglob("*") if p.suffix.lstrip(".").lower() in SUPPORTED_TYPES
-            )
+            for file in _walk(path, follow_symlinks):
+                (skipped if file.is_symlink() and not follow_symlinks else found).append(file)
         elif path.is_file():
             found.append(path)
         else:
-            raise UserError(f"no such file or folder: {path}")
-    return found
+            raise UserError(f"no such file or folder: {terminal_text(str(path))}")
+    return found, skipped
+
+
+def _walk(folder: Path, follow_symlinks: bool) -> list[Path]:
+    """Supported files under ``folder``, sorted, and (unless following links) the linked
+    folders that were not entered."""
+    found: list[Path] = []
+    for root, folders, names in os.walk(folder, followlinks=follow_symlinks):
+        if not follow_symlinks:
+            found += (Path(root, n) for n in folders if Path(root, n).is_symlink())
+        found += (
+            Path(root, n) for n in names if Path(n).suffix.lstrip(".").lower() in SUPPORTED_TYPES
+        )
+    return sorted(found)
 
 
 def ingest_command(
     paths: Annotated[list[Path], typer.Argument(help="files or folders")],
     tenant: TenantOpt,
     oracle: OracleOpt,
+    follow_symlinks: Annotated[
+        bool,
+        typer.Option(
+            "--follow-symlinks",
+            help="ingest what symbolic links inside the folders point to (skipped by default: "
+            "a link can point anywhere, such as /etc/passwd)",
+        ),
+    ] = False,
 ) -> None:
-    """Ingest files into an oracle; exits 1 if any file failed."""
-    files = _files(paths)
+    """Ingest files into an oracle; exits 1 if any file failed, listing them."""
+    files, skipped = _files(paths, follow_symlinks)
+    limits = IngestLimits.from_settings(Settings())
     with cli_sessions() as sessions:
         solution_id, oracle_id = resolve(sessions, tenant, oracle)
         assert oracle_id is not None
@@ -89,16 +115,24 @@ def ingest_command(
                 sessions,
                 solution_id=solution_id,
                 oracle_id=oracle_id,
-                sources=(SourceFile(f.name, f.read_bytes()) for f in files),
+                sources=(read_source(f, limits.max_file_bytes) for f in files),
                 embedder=embedder,
                 on_done=lambda _: bar.update(),
+                limits=limits,
             )
+    for link in skipped:
+        typer.echo(
+            terminal_text(
+                f"skipped   {link}: a symbolic link (--follow-symlinks ingests its target)"
+            )
+        )
     for outcome in outcomes:
         detail = outcome.error or f"{outcome.chunks} chunks"
-        typer.echo(f"{outcome.status:<9} {outcome.filename}: {detail}")
+        typer.echo(terminal_text(f"{outcome.status:<9} {outcome.filename}: {detail}"))
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
-        raise UserError(f"{len(failed)} of {len(outcomes)} files failed (reasons above)")
+        names = ", ".join(terminal_text(o.filename) for o in failed)
+        raise UserError(f"{len(failed)} of {len(outcomes)} files failed: {names} (reasons above)")
 
 
 def search_command(

@@ -56,6 +56,16 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=2, ge=0)
     # "provider/model" -> price; wins over genai-prices (e.g. a negotiated or local model).
     price_overrides: dict[str, PriceOverride] = Field(default_factory=dict)
+    # Ingestion limits per document (supercore_core.ingest.limits.IngestLimits; README).
+    ingest_max_file_mb: float = Field(default=50.0, gt=0)
+    ingest_max_inflated_mb: float = Field(default=100.0, gt=0)
+    ingest_max_xml_mb: float = Field(default=20.0, gt=0)
+    ingest_max_zip_entries: int = Field(default=10_000, ge=1)
+    ingest_max_pdf_pages: int = Field(default=2_000, ge=1)
+    ingest_max_text_chars: int = Field(default=50_000_000, ge=1)
+    ingest_max_html_depth: int = Field(default=512, ge=1)
+    ingest_max_html_tags: int = Field(default=300_000, ge=1)
+    ingest_max_chunk_bytes: int = Field(default=200_000, ge=1_000)
 
     @property
     def uses_embedded_server(self) -> bool:

@@ -60,6 +60,15 @@ class OversizedFileError(DocumentError):
     """The file is larger than the configured ingestion limit."""
 
 
+class DocumentLimitError(DocumentError):
+    """The document goes past an ingestion limit (inflated size, entries, pages, text, nesting);
+    the message names the limit's setting."""
+
+
+class InvalidFilenameError(DocumentError):
+    """The file name cannot be stored or shown safely (NUL, control characters, too long)."""
+
+
 class LLMProviderError(UserError):
     """The language model's API failed (timeout, rate limit, bad key, server error)."""
 

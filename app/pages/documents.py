@@ -1,5 +1,6 @@
 """Documents of an oracle: upload with progress, status of each, chunks, delete, re-ingest."""
 
+import re
 from uuid import UUID
 
 import streamlit as st
@@ -7,11 +8,22 @@ import workbench_ui as ui
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from supercore_core import documents
-from supercore_core.errors import UnsupportedFileError
-from supercore_core.ingest.parsers import SUPPORTED_TYPES, file_type_of
+from supercore_core.errors import DocumentError
+from supercore_core.ingest.limits import IngestLimits
+from supercore_core.ingest.names import check_filename
+from supercore_core.ingest.parsers import SUPPORTED_TYPES, check_file_size, file_type_of
 from supercore_core.ingest.pipeline import IngestOutcome, SourceFile
+from supercore_core.rendering import terminal_text
 
 PAGE_SIZE = 10
+LIMITS = IngestLimits.from_settings(ui.settings())
+_MARKDOWN = re.compile(r"([\\`*_\[\]()<>!#|])")
+
+
+def plain(text: str) -> str:
+    """``text`` shown literally in st.error/st.success (which render Markdown): a file name
+    cannot become a link, an image or HTML."""
+    return _MARKDOWN.sub(r"\\\1", terminal_text(text))
 
 
 @st.cache_data(ttl=10, show_spinner=False)
@@ -32,19 +44,24 @@ def refresh() -> None:
 
 
 def checked_sources(uploads: list[UploadedFile]) -> list[SourceFile]:
-    """The uploads as sources; any unsupported or empty file stops with one message."""
+    """The uploads as sources; any bad name, type or size stops with one message, before a
+    byte of any file is read."""
     if not uploads:
         ui.fail("choose at least one file to upload")
     problems = []
     for upload in uploads:
         try:
+            check_filename(upload.name)
             file_type_of(upload.name)
-        except UnsupportedFileError as exc:
+            check_file_size(upload.size, upload.name, LIMITS.max_file_bytes)
+        except DocumentError as exc:
             problems.append(str(exc))
         if upload.size == 0:
-            problems.append(f"{upload.name} is empty: upload a file that has text in it")
+            problems.append(
+                f"{terminal_text(upload.name)} is empty: upload a file that has text in it"
+            )
     if problems:
-        ui.fail("nothing was ingested: " + "; ".join(problems))
+        ui.fail(plain("nothing was ingested: " + "; ".join(problems)))
     return [SourceFile(u.name, u.getvalue()) for u in uploads]
 
 
@@ -66,23 +83,23 @@ if submitted:
     def advance(outcome: IngestOutcome) -> None:
         done.append(outcome.filename)
         bar.progress(
-            len(done) / len(sources), text=f"{len(done)}/{len(sources)}: {outcome.filename}"
+            len(done) / len(sources), text=f"{len(done)}/{len(sources)}: {plain(outcome.filename)}"
         )
 
     with ui.shown_errors():
         outcomes = documents.ingest_uploads(
             ui.sessions(), ui.upload_store(), solution_id=tenant.solution_id,
-            oracle_id=oracle.oracle_id, sources=sources, on_done=advance,
+            oracle_id=oracle.oracle_id, sources=sources, on_done=advance, limits=LIMITS,
             embedder=ui.embedder(tenant.solution_id, oracle.oracle_id),
         )  # fmt: skip
     refresh()
     for outcome in outcomes:
         if outcome.status == "failed":
-            st.error(f"{outcome.filename}: {outcome.error}")
+            st.error(plain(f"{outcome.filename}: {outcome.error}"))
         elif outcome.status == "unchanged":
-            st.info(f"{outcome.filename}: already ingested, unchanged")
+            st.info(plain(f"{outcome.filename}: already ingested, unchanged"))
         else:
-            st.success(f"{outcome.filename}: {outcome.chunks} chunks")
+            st.success(plain(f"{outcome.filename}: {outcome.chunks} chunks"))
 
 with ui.shown_errors():
     listed = load_documents(tenant.solution_id, oracle.oracle_id)
@@ -123,12 +140,13 @@ if left.button(
         outcome = documents.reingest(
             ui.sessions(), ui.upload_store(), solution_id=tenant.solution_id,
             document_id=document_id, embedder=ui.embedder(tenant.solution_id, oracle.oracle_id),
+            limits=LIMITS,
         )  # fmt: skip
     refresh()
     if outcome.status == "failed":
-        ui.fail(f"{outcome.filename}: {outcome.error}")
-    st.success(f"{outcome.filename}: re-ingested, {outcome.chunks} chunks")
-confirm = right.checkbox(f"Yes, delete {row.filename} and its chunks")
+        ui.fail(plain(f"{outcome.filename}: {outcome.error}"))
+    st.success(plain(f"{outcome.filename}: re-ingested, {outcome.chunks} chunks"))
+confirm = right.checkbox(f"Yes, delete {plain(row.filename)} and its chunks")
 if right.button("Delete", disabled=not confirm, type="primary"):
     with ui.shown_errors(), ui.tenant(tenant.solution_id) as session:
         stored = documents.delete_document(session, document_id)
