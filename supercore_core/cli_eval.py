@@ -16,7 +16,7 @@ from supercore_core.catalog import oracle_by_id
 from supercore_core.cli_support import cli_sessions, resolve, user_errors
 from supercore_core.config import Settings
 from supercore_core.db.sessions import admin_session, tenant_session
-from supercore_core.embedding import MiniLMEmbedder
+from supercore_core.embedding import minilm_embedder
 from supercore_core.errors import UserError
 from supercore_core.evaluation.answers import answerer_for
 from supercore_core.evaluation.beir import load_dataset
@@ -33,6 +33,7 @@ from supercore_core.evaluation.runner import (
 )
 from supercore_core.evaluation.runs import RunSummary, compare_runs, get_run, list_runs
 from supercore_core.evaluation.sweep import SweepGrid, promote_config, run_sweep
+from supercore_core.ingest.progress import IngestMeter, tqdm_updater
 from supercore_core.llm import chat_model_for
 from supercore_core.retrieval import MODES, Mode, RetrievalConfig
 
@@ -91,15 +92,17 @@ def eval_run(
     data = load_dataset(dataset)
     overrides = _config_overrides(config)
     chosen_judge = _judge(judge)
-    embedder = MiniLMEmbedder()
+    embedder = minilm_embedder(Settings())
     with cli_sessions() as sessions:
         solution_id, oracle_id = resolve(sessions, tenant, oracle)
         assert oracle_id is not None
         base = oracle_config(sessions, solution_id, oracle_id)
         chosen = RetrievalConfig.from_oracle({**base.__dict__, **overrides})
-        with tqdm(total=data.corpus_size(), unit="doc", desc="load corpus") as bar:
+        meter = IngestMeter(data.corpus_size())
+        with tqdm(total=meter.total, unit="doc", desc="load corpus") as bar:
             ingest_dataset(sessions, data, solution_id=solution_id, oracle_id=oracle_id,
-                           embedder=embedder, on_done=lambda _: bar.update())  # fmt: skip
+                           embedder=meter.metered(embedder),
+                           on_done=tqdm_updater(bar, meter))  # fmt: skip
         answerer = _answerer(sessions, solution_id, oracle_id) if answers else None
         kind = "answer" if answers else "retrieval"
         request = EvalRequest(data, solution_id, oracle_id, chosen, answerer=answerer,
@@ -168,9 +171,9 @@ def eval_sweep(
         solution_id, oracle_id = resolve(sessions, tenant, oracle)
         assert oracle_id is not None
         ingest_dataset(sessions, data, solution_id=solution_id, oracle_id=oracle_id,
-                       embedder=MiniLMEmbedder())  # fmt: skip
+                       embedder=minilm_embedder(Settings()))  # fmt: skip
         result = run_sweep(sessions, data, solution_id=solution_id, oracle_id=oracle_id,
-                           embedder=MiniLMEmbedder(), grid=grid)  # fmt: skip
+                           embedder=minilm_embedder(Settings()), grid=grid)  # fmt: skip
         best = result.best(metric)
         if promote:
             with tenant_session(sessions, solution_id=solution_id) as session:
@@ -268,7 +271,7 @@ def eval_gate(
     spec = read_gates(gates)
     with cli_sessions() as sessions:
         report = run_gate(
-            sessions, MiniLMEmbedder(), spec,
+            sessions, minilm_embedder(Settings()), spec,
             on_run=lambda r: typer.echo(f"  {r.dataset} {r.mode}: {r.status}"),
         )  # fmt: skip
     for check in report.checks:

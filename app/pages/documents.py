@@ -10,6 +10,7 @@ from supercore_core import documents
 from supercore_core.errors import UnsupportedFileError
 from supercore_core.ingest.parsers import SUPPORTED_TYPES, file_type_of
 from supercore_core.ingest.pipeline import IngestOutcome, SourceFile
+from supercore_core.ingest.progress import IngestMeter
 
 PAGE_SIZE = 10
 
@@ -61,19 +62,17 @@ with st.form("upload", clear_on_submit=False):
 if submitted:
     sources = checked_sources(uploads or [])
     bar = st.progress(0.0, text=f"ingesting {len(sources)} files ...")
-    done: list[str] = []
+    meter = IngestMeter(len(sources))
 
     def advance(outcome: IngestOutcome) -> None:
-        done.append(outcome.filename)
-        bar.progress(
-            len(done) / len(sources), text=f"{len(done)}/{len(sources)}: {outcome.filename}"
-        )
+        meter.document_done()
+        bar.progress(meter.done / len(sources), text=f"{meter.summary()}: {outcome.filename}")
 
     with ui.shown_errors():
         outcomes = documents.ingest_uploads(
             ui.sessions(), ui.upload_store(), solution_id=tenant.solution_id,
             oracle_id=oracle.oracle_id, sources=sources, on_done=advance,
-            embedder=ui.embedder(tenant.solution_id, oracle.oracle_id),
+            embedder=meter.metered(ui.embedder(tenant.solution_id, oracle.oracle_id)),
         )  # fmt: skip
     refresh()
     for outcome in outcomes:
