@@ -24,7 +24,7 @@ from psycopg import sql
 from supercore_core import Settings, make_engine, make_sessions
 from supercore_core.db import embedded, migrate
 from supercore_core.demo import demo_tenants, load_demo
-from supercore_core.embedding import MiniLMEmbedder
+from supercore_core.embedding import minilm_embedder
 
 _state: dict[str, str] = {}
 _env: dict[str, str] = {}  # what the kernels need
@@ -59,7 +59,7 @@ def prepare(url: str) -> None:
     settings = Settings(database_url=url)
     engine = make_engine(settings)
     try:
-        load_demo(make_sessions(engine), embedder=MiniLMEmbedder(), settings=settings,
+        load_demo(make_sessions(engine), embedder=minilm_embedder(settings), settings=settings,
                   tenants=demo_tenants()[:1])  # fmt: skip
     finally:
         engine.dispose()

@@ -11,12 +11,13 @@ from supercore_core.catalog import create_oracle, create_solution
 from supercore_core.cli_support import cli_sessions, oracle_embedder, resolve, user_errors
 from supercore_core.config import Settings
 from supercore_core.db.sessions import admin_session, tenant_session
-from supercore_core.embedding import MiniLMEmbedder
+from supercore_core.embedding import minilm_embedder
 from supercore_core.errors import UserError
 from supercore_core.evaluation import beir
 from supercore_core.ingest.limits import IngestLimits
 from supercore_core.ingest.parsers import SUPPORTED_TYPES
 from supercore_core.ingest.pipeline import ingest
+from supercore_core.ingest.progress import IngestMeter, tqdm_updater
 from supercore_core.ingest.sources import read_source
 from supercore_core.questions import check_question
 from supercore_core.rendering import terminal_text
@@ -109,7 +110,8 @@ def ingest_command(
     with cli_sessions() as sessions:
         solution_id, oracle_id = resolve(sessions, tenant, oracle)
         assert oracle_id is not None
-        embedder = oracle_embedder(sessions, solution_id, oracle_id)
+        meter = IngestMeter(len(files))
+        embedder = meter.metered(oracle_embedder(sessions, solution_id, oracle_id))
         with tqdm(total=len(files), unit="doc", desc="ingest") as bar:
             outcomes = ingest(
                 sessions,
@@ -117,7 +119,7 @@ def ingest_command(
                 oracle_id=oracle_id,
                 sources=(read_source(f, limits.max_file_bytes) for f in files),
                 embedder=embedder,
-                on_done=lambda _: bar.update(),
+                on_done=tqdm_updater(bar, meter),
                 limits=limits,
             )
     for link in skipped:
@@ -174,11 +176,12 @@ def eval_retrieval(
     dataset = beir.load_dataset(dataset_dir)
     checked = _mode(mode)
     assert checked is not None
-    embedder = MiniLMEmbedder()
+    embedder = minilm_embedder(Settings())
+    meter = IngestMeter(dataset.corpus_size())
     with cli_sessions() as sessions:
-        with tqdm(total=dataset.corpus_size(), unit="doc", desc="load corpus") as bar:
+        with tqdm(total=meter.total, unit="doc", desc="load corpus") as bar:
             solution_id, oracle_id = beir.load_corpus(
-                sessions, dataset, embedder, on_done=lambda _: bar.update()
+                sessions, dataset, meter.metered(embedder), on_done=tqdm_updater(bar, meter)
             )
         with tqdm(total=len(dataset.queries), unit="query", desc=f"{checked} queries") as bar:
             run = beir.run_queries(

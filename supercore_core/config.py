@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=4000, ge=1, le=100_000)
     llm_timeout_s: float = Field(default=60.0, gt=0)
     llm_max_retries: int = Field(default=2, ge=0)
+    # The bundled MiniLM's implementation: "onnx" (fp32, passes the parity gate), "onnx-int8"
+    # (fp32 ONNX on CPUs without VNNI) or "torch" (the reference); see embedding.choice.
+    embedder: Literal["onnx", "onnx-int8", "torch"] = "onnx"
     # "provider/model" -> price; wins over genai-prices (e.g. a negotiated or local model).
     price_overrides: dict[str, PriceOverride] = Field(default_factory=dict)
     # Ingestion limits per document (supercore_core.ingest.limits.IngestLimits; README).

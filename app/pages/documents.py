@@ -13,6 +13,7 @@ from supercore_core.ingest.limits import IngestLimits
 from supercore_core.ingest.names import check_filename
 from supercore_core.ingest.parsers import SUPPORTED_TYPES, check_file_size, file_type_of
 from supercore_core.ingest.pipeline import IngestOutcome, SourceFile
+from supercore_core.ingest.progress import IngestMeter
 from supercore_core.rendering import terminal_text
 
 PAGE_SIZE = 10
@@ -78,19 +79,19 @@ with st.form("upload", clear_on_submit=False):
 if submitted:
     sources = checked_sources(uploads or [])
     bar = st.progress(0.0, text=f"ingesting {len(sources)} files ...")
-    done: list[str] = []
+    meter = IngestMeter(len(sources))
 
     def advance(outcome: IngestOutcome) -> None:
-        done.append(outcome.filename)
+        meter.document_done()
         bar.progress(
-            len(done) / len(sources), text=f"{len(done)}/{len(sources)}: {plain(outcome.filename)}"
+            meter.done / len(sources), text=f"{meter.summary()}: {plain(outcome.filename)}"
         )
 
     with ui.shown_errors():
         outcomes = documents.ingest_uploads(
             ui.sessions(), ui.upload_store(), solution_id=tenant.solution_id,
             oracle_id=oracle.oracle_id, sources=sources, on_done=advance, limits=LIMITS,
-            embedder=ui.embedder(tenant.solution_id, oracle.oracle_id),
+            embedder=meter.metered(ui.embedder(tenant.solution_id, oracle.oracle_id)),
         )  # fmt: skip
     refresh()
     for outcome in outcomes:
