@@ -201,6 +201,11 @@ class UploadStore:
             )
         return path.read_bytes()
 
+    def has(self, solution_id: UUID, relative: str) -> bool:
+        """Whether the tenant's original ``relative`` is still stored (nothing is read)."""
+        inside = relative.startswith(f"{solution_id}/") and ".." not in PurePath(relative).parts
+        return inside and (self.root / relative).is_file()
+
     def remove(self, relative: str | None) -> None:
         """Delete a stored original if it exists."""
         if relative:

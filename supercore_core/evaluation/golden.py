@@ -6,7 +6,7 @@ version and the content hash of every judged document, so runs can be compared h
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
@@ -36,10 +36,22 @@ class GoldenEvalSet:
     answers: dict[str, str] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    aliases: Mapping[str, str] = field(default_factory=dict)  # a copy's document id -> judged id
 
     def doc_key(self, hit: Hit) -> str:
-        """Judgements point at documents: the key is the document id."""
-        return str(hit.document_id)
+        """Judgements point at documents: the key is the (judged) document's id."""
+        key = str(hit.document_id)
+        return self.aliases.get(key, key)
+
+    def on_copy(self, aliases: Mapping[str, str]) -> "GoldenEvalSet":
+        """This set scored on a copy of its oracle (a re-chunked scratch oracle), whose
+        documents ``aliases`` maps to the judged ones; the judgements stay as they are."""
+        return replace(self, aliases=dict(aliases))
+
+    @property
+    def judged_documents(self) -> list[str]:
+        """Ids of the documents with a valid judgement (the ones a copy must hold)."""
+        return list(self.info.get("documents", {}))
 
     def reference_answers(self) -> dict[str, str]:
         """Reference answers of the scored questions."""

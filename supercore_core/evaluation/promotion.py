@@ -17,6 +17,7 @@ from supercore_core.catalog import oracle_by_id
 from supercore_core.errors import NotFoundError, UserError
 from supercore_core.evaluation.runs import MetricDelta, RunSummary, compare_runs
 from supercore_core.evaluation.sweep import promote_config
+from supercore_core.ingest.chunking import ChunkingConfig
 from supercore_core.models import EvalRun
 
 
@@ -29,6 +30,7 @@ class Promotion:
     reason: str
     previous_config: dict[str, Any]
     delta: MetricDelta | None
+    chunking: dict[str, int] | None = None  # a new chunk size written: re-ingest to apply it
 
 
 def _verdict(delta: MetricDelta | None, metric: str) -> tuple[bool, str]:
@@ -77,27 +79,51 @@ def promote_if_better(
     better, reason = _verdict(delta, metric)
     if not (better or force):
         return Promotion(False, False, reason, previous, delta)
-    promote_config(session, oracle_id=oracle_id, config=best.config)
+    promoted = promote_config(session, oracle_id=oracle_id, config=best.config)
     forced = not better
-    row = session.get(EvalRun, best.id)
-    assert row is not None
-    row.metadata_ = {**row.metadata_, "promotion": {
+    record = {
         "at": datetime.now(UTC).isoformat(), "metric": metric, "forced": forced,
         "reason": reason, "previous_config": previous, "baseline_run": str(baseline.id),
-    }}  # fmt: skip
+        "oracle_id": str(oracle_id), "run": str(best.id),
+    }  # fmt: skip
+    _record(session, best.id, record)
+    if best.oracle_id != oracle_id:  # a run on a scratch copy, which `eval clean` removes:
+        _record(session, baseline.id, record)  # the baseline's run keeps the way back too
+    changed = _chunking(promoted.retrieval_config)
+    chunking = changed if changed != _chunking(previous) else None
+    return Promotion(True, forced, reason + (" (forced)" if forced else ""), previous, delta,
+                     chunking)  # fmt: skip
+
+
+def _record(session: Session, run_id: UUID, promotion: dict[str, Any]) -> None:
+    row = session.get(EvalRun, run_id)
+    assert row is not None
+    row.metadata_ = {**row.metadata_, "promotion": promotion}
     session.flush()
-    return Promotion(True, forced, reason + (" (forced)" if forced else ""), previous, delta)
+
+
+def _chunking(config: dict[str, Any]) -> dict[str, int]:
+    """The chunk size and overlap ingestion applies under ``config``."""
+    return {
+        "chunk_tokens": int(config.get("chunk_tokens", ChunkingConfig.chunk_tokens)),
+        "overlap_tokens": int(config.get("overlap_tokens", ChunkingConfig.overlap_tokens)),
+    }
 
 
 def restore_config(session: Session, *, run_id: UUID) -> dict[str, Any]:
-    """Put back the configuration a promotion from ``run_id`` replaced; returns it."""
+    """Put back the configuration a promotion from ``run_id`` replaced; returns it.
+
+    ``run_id`` is the promoted run, or the baseline run of its sweep when the promoted one
+    ran on a re-chunked scratch copy (those go with ``eval clean``). Chunks already
+    re-ingested under the promoted chunk size stay until re-ingested again.
+    """
     row = session.get(EvalRun, run_id)
     if row is None:
         raise NotFoundError(f"evaluation run {run_id} not found in this tenant")
     promotion = (row.metadata_ or {}).get("promotion")
     if not isinstance(promotion, dict):
         raise UserError(f"run {run_id} was never promoted: there is nothing to restore")
-    oracle = oracle_by_id(session, row.oracle_id)
+    oracle = oracle_by_id(session, UUID(promotion.get("oracle_id", str(row.oracle_id))))
     oracle.retrieval_config = dict(promotion["previous_config"])
     session.flush()
     return dict(oracle.retrieval_config)

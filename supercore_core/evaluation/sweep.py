@@ -1,9 +1,11 @@
 """Parameter sweeps per oracle: mode x k x RRF k / weights x chunk size, and promotion.
 
-A chunk size other than the oracle's is evaluated on a scratch oracle of the same tenant
-(``<oracle>~chunks<N>``) that holds the corpus re-chunked; every other parameter is a
-search-time setting. Every configuration is a stored run; ``promote_config`` writes the
-chosen one into the oracle's ``retrieval_config`` in one call.
+A chunk size is evaluated on a scratch oracle of the same tenant (``<oracle>~chunks<N>``)
+that holds the corpus re-chunked: a benchmark's corpus, or for a golden set copies of the
+oracle's own documents (``rechunk``); every other parameter is a search-time setting.
+Every configuration is a stored run; ``promote_config`` writes the chosen one into the
+oracle's ``retrieval_config`` in one call (a new chunk size applies to what is ingested
+from then on: the oracle's documents are not re-ingested).
 """
 
 import itertools
@@ -19,6 +21,8 @@ from supercore_core.db.sessions import tenant_session
 from supercore_core.embedding import Embedder
 from supercore_core.errors import UserError
 from supercore_core.evaluation.beir import BeirDataset
+from supercore_core.evaluation.golden import GoldenEvalSet
+from supercore_core.evaluation.rechunk import CopyOptions, LiveCopy, copy_live_oracle
 from supercore_core.evaluation.runner import (
     EvalRequest,
     QueryEmbedder,
@@ -82,6 +86,7 @@ class SweepResult:
     oracle_id: UUID
     runs: tuple[RunSummary, ...]
     baseline: RunSummary | None = None
+    copies: tuple[LiveCopy, ...] = ()  # the re-chunked copies of a live oracle, if any
 
     def to_frame(self) -> Any:
         """One row per configuration: its parameters and metric means with intervals."""
@@ -162,6 +167,46 @@ def rechunked_copy(
     return scratch_id
 
 
+@dataclass(frozen=True)
+class _Variant:
+    """Where one chunk size is evaluated: the oracle, the set as scored there, what to record."""
+
+    oracle_id: UUID
+    dataset: EvalSet
+    metadata: dict[str, Any]
+    copy: LiveCopy | None = None
+
+
+def _variant(
+    sessions: sessionmaker[Session], dataset: EvalSet, chunk_tokens: int, *,
+    solution_id: UUID, oracle_id: UUID, embedder: Embedder, copies: CopyOptions | None,
+) -> _Variant:  # fmt: skip
+    """A benchmark corpus, or the golden set's own oracle, re-chunked in a scratch copy.
+
+    Raises:
+        UserError: The set is neither; the oracle has no documents; the copy lacks a
+            judged document (the message names it and why).
+    """
+    if isinstance(dataset, BeirDataset):
+        scratch_id = rechunked_copy(sessions, dataset, solution_id=solution_id,
+                                    oracle_id=oracle_id, chunk_tokens=chunk_tokens,
+                                    embedder=embedder)  # fmt: skip
+        return _Variant(scratch_id, dataset, {})
+    if not isinstance(dataset, GoldenEvalSet):
+        raise UserError("chunk sizes can be swept on a golden set or a benchmark dataset only")
+    copy = copy_live_oracle(sessions, solution_id=solution_id, oracle_id=oracle_id,
+                            chunking=ChunkingConfig(**chunking_for(chunk_tokens)),
+                            embedder=embedder, options=copies)  # fmt: skip
+    missing = copy.missing(dataset.judged_documents)
+    if missing:
+        why = "; ".join(copy.failed) or "not ingested into the copy"
+        raise UserError(f"the re-chunked copy {copy.name!r} lacks judged document(s) "
+                        f"{', '.join(missing)} ({why}): chunk size {chunk_tokens} cannot be "
+                        "compared on the same judgements")  # fmt: skip
+    return _Variant(copy.oracle_id, dataset.on_copy(copy.aliases), {"rechunk": copy.snapshot()},
+                    copy)  # fmt: skip
+
+
 def run_sweep(
     sessions: sessionmaker[Session],
     dataset: EvalSet,
@@ -171,21 +216,24 @@ def run_sweep(
     embedder: Embedder,
     grid: SweepGrid,
     on_run: Callable[[RunSummary], None] | None = None,
+    copies: CopyOptions | None = None,
 ) -> SweepResult:
     """Evaluate the oracle's current settings (the baseline), then every configuration of
     ``grid`` on the oracle as it is (or, for chunk sizes, a re-chunked scratch copy).
 
-    Every configuration is checked before the first run (``InvalidSettingError``).
-
-    Raises:
-        UserError: Chunk sizes with a golden set (only a benchmark corpus is re-chunked).
+    Every configuration is checked, and every re-chunked copy made, before the first run
+    (``InvalidSettingError``, ``UserError``). On a golden set, a chunk size is evaluated
+    on a copy of the oracle's own documents (``rechunk.copy_live_oracle``; ``copies`` says
+    where their originals are kept), scored on the same judgements; the oracle itself is
+    only read.
     """
     grid.check()
-    if any(c is not None for c in grid.chunk_tokens) and not isinstance(dataset, BeirDataset):
-        raise UserError(
-            "chunk sizes can be swept on a benchmark dataset only: on a golden set, sweep the "
-            "search-time settings (modes, k, RRF k, weights)"
-        )
+    sizes = sorted({c for c in grid.chunk_tokens if c is not None})
+    variants = {
+        size: _variant(sessions, dataset, size, solution_id=solution_id, oracle_id=oracle_id,
+                       embedder=embedder, copies=copies)
+        for size in sizes
+    }  # fmt: skip
     base = oracle_config(sessions, solution_id, oracle_id)
     configs = list(grid.configs(base))
     embedder = QueryEmbedder(embedder)  # each query embedded once for the whole sweep
@@ -194,21 +242,17 @@ def run_sweep(
                                               kind="sweep", canaries=False,
                                               metadata={**sweep_of, "baseline": True}),
                         embedder=embedder)  # fmt: skip
-    targets: dict[int | None, UUID] = {None: oracle_id}
     runs = []
     for chunks, config in configs:
-        if chunks is not None and chunks not in targets:
-            assert isinstance(dataset, BeirDataset)
-            targets[chunks] = rechunked_copy(sessions, dataset, solution_id=solution_id,
-                                             oracle_id=oracle_id, chunk_tokens=chunks,
-                                             embedder=embedder)  # fmt: skip
-        request = EvalRequest(dataset, solution_id, targets[chunks], config, kind="sweep",
-                              metadata=sweep_of)  # fmt: skip
+        where = variants[chunks] if chunks is not None else _Variant(oracle_id, dataset, {})
+        request = EvalRequest(where.dataset, solution_id, where.oracle_id, config, kind="sweep",
+                              metadata={**sweep_of, **where.metadata})  # fmt: skip
         run = evaluate(sessions, request, embedder=embedder)
         runs.append(run)
         if on_run is not None:
             on_run(run)
-    return SweepResult(oracle_id, tuple(runs), baseline)
+    made = tuple(v.copy for v in variants.values() if v.copy is not None)
+    return SweepResult(oracle_id, tuple(runs), baseline, made)
 
 
 def promote_config(session: Session, *, oracle_id: UUID, config: Mapping[str, Any]) -> Oracle:
