@@ -13,6 +13,7 @@ import typer
 from sqlalchemy.orm import Session, sessionmaker
 
 from supercore_core.catalog import oracle_by_id
+from supercore_core.cli_eval_sweep import copy_options, eval_restore, print_copies, print_promotion
 from supercore_core.cli_eval_targets import one_source, target
 from supercore_core.cli_support import cli_sessions, resolve, user_errors
 from supercore_core.config import Settings
@@ -180,7 +181,9 @@ def eval_sweep(
     ks: Annotated[str, typer.Option("--k", help="e.g. 4,8")] = "8",
     rrf_ks: Annotated[str, typer.Option("--rrf-k", help="e.g. 20,60")] = "60",
     weights: Annotated[str, typer.Option("--weights", help="dense:lexical, e.g. 1:1,2:1")] = "1:1",
-    chunk_tokens: Annotated[str, typer.Option("--chunk-tokens", help="e.g. 120,200")] = "",
+    chunk_tokens: Annotated[
+        str, typer.Option("--chunk-tokens", help="e.g. 120,200 (re-chunked scratch copies)")
+    ] = "",
     metric: Annotated[str, typer.Option("--metric")] = "nDCG@10",
     promote: Annotated[
         bool, typer.Option("--promote", help="write the best if it beats the current settings")
@@ -197,17 +200,17 @@ def eval_sweep(
             sessions, tenant, oracle, scratch, data, golden_set
         )
         result = run_sweep(sessions, chosen_set, solution_id=solution_id, oracle_id=oracle_id,
-                           embedder=embedder, grid=grid)  # fmt: skip
+                           embedder=embedder, grid=grid,
+                           copies=copy_options(Settings()))  # fmt: skip
         best = result.best(metric)
-        decision = None
+        print_copies(result)
+        _print_sweep(result, best, metric)
         if promote and result.baseline is not None:
             with tenant_session(sessions, solution_id=solution_id) as session:
                 decision = promote_if_better(session, oracle_id=oracle_id,
                                              baseline=result.baseline, best=best,
                                              metric=metric, force=force)  # fmt: skip
-    _print_sweep(result, best, metric)
-    if decision is not None:
-        typer.echo(("promoted: " if decision.promoted else "not promoted: ") + decision.reason)
+            print_promotion(sessions, result, best, decision, tenant)
 
 
 def _print_sweep(result: SweepResult, best: RunSummary, metric: str) -> None:
@@ -224,7 +227,8 @@ def eval_clean(
     tenant: TenantOpt,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="only list them")] = False,
 ) -> None:
-    """Remove the tenant's scratch evaluation oracles (their documents and runs go too)."""
+    """Remove the tenant's scratch evaluation oracles (their documents and runs go too),
+    re-chunked copies of live oracles included."""
     with cli_sessions() as sessions:
         solution_id, _ = resolve(sessions, tenant, None)
         with tenant_session(sessions, solution_id=solution_id) as session:
@@ -345,6 +349,7 @@ def register(eval_app: typer.Typer) -> None:
     commands: dict[str, Callable[..., None]] = {
         "run": eval_run, "sweep": eval_sweep, "compare": eval_compare,
         "cost": eval_cost, "list": eval_list, "gate": eval_gate, "clean": eval_clean,
+        "restore": eval_restore,
     }  # fmt: skip
     for name, command in commands.items():
         eval_app.command(name)(user_errors(command))
