@@ -52,6 +52,7 @@ FROM_CLI = {  # ingested without an original: their copies are rebuilt from chun
     "headcount.txt": _sentences("headcount", 11) + "\n\n" + _sentences("office", 6),
     "risks.md": _sentences("risk", 5) + "\n\n" + TABLE + "\n\n" + _sentences("mitigation", 4),
 }
+COPIED = {"headcount.txt": "headcount.txt.txt", "risks.md": "risks.md.md"}  # .md: has a table
 QUESTIONS = [
     {"id": "q1", "question": "revenue figure note revenue3", "relevant": ["revenue.txt"]},
     {"id": "q2", "question": "dividend note dividend4", "relevant": ["dividends.md"]},
@@ -169,9 +170,9 @@ def test_a_chunk_size_sweep_scores_copies_and_never_writes_the_live_oracle(
     assert 0 < copy12.embedded <= copy12.chunks
     # at the live size, a copy rebuilt from chunks (no original) has the live chunks again,
     # and their vectors all come from the tenant's embedding cache
-    for name in FROM_CLI:
+    for name, copied in COPIED.items():
         texts = chunk_texts(admin_sessions, live, "reports", name)
-        assert chunk_texts(admin_sessions, live, "reports~chunks40", f"{name}.md") == texts
+        assert chunk_texts(admin_sessions, live, "reports~chunks40", copied) == texts
     assert (copy40.chunks, copy40.embedded) == (live_chunks, 0)
     metadata = get_run_metadata(admin_sessions, live, by_size[12].id)
     assert metadata["rechunk"]["copy"] == "reports~chunks12"
@@ -211,7 +212,7 @@ def test_copies_are_reused_rebuilt_when_the_live_documents_change_and_cleaned(
     [rebuilt] = result.copies
     assert rebuilt.unchanged == 2 and len(rebuilt.aliases) == 3
     assert "turnover" in " ".join(chunk_texts(admin_sessions, live, "reports~chunks12",
-                                              "headcount.txt.md"))  # fmt: skip
+                                              "headcount.txt.txt"))  # fmt: skip
     assert chunk_texts(admin_sessions, live, "reports~chunks12", "dividends.md") == []
     stale = result.runs[0].query_count, get_run_metadata(admin_sessions, live, result.runs[0].id)
     assert stale[0] == 2  # q1 and q4: q2's document is gone, q3's changed

@@ -3,8 +3,8 @@
 A chunk size N is evaluated on the scratch oracle ``<oracle>~chunks<N>`` (purpose
 ``rechunk``, hidden from pickers, removed by ``eval clean``) that holds a copy of each
 ingested document of the live oracle: its stored original when one is kept, else its text
-rebuilt from its chunks (``chunk_text``, as ``<file name>.md``), ingested through the
-pipeline at N tokens. Chunk texts the tenant has embedded before come from its embedding
+rebuilt from its chunks (``chunk_text``; as ``<file name>.txt``, or ``.md`` when it holds
+tables), ingested through the pipeline at N tokens. Chunk texts the tenant has embedded before come from its embedding
 cache, so only new texts are embedded. The live oracle is only read.
 
 A copy is kept for the next sweep: copies of documents no longer in the live oracle are
@@ -120,22 +120,33 @@ def _plan(
             f"oracle {name!r} has no ingested documents: there is nothing to re-chunk "
             "(ingest documents first, or sweep without --chunk-tokens)"
         )
+    tables = _with_tables(session, oracle_id)
     names = {d.filename for d in live}  # originals keep their name: reserve them first
     plan = []
     for document in live:
         path = document.storage_path
         kept = path if store is not None and path and store.has(solution_id, path) else None
-        name = document.filename if kept else _text_name(document, names)
+        suffix = ".md" if document.id in tables else ".txt"
+        name = document.filename if kept else _text_name(document, suffix, names)
         names.add(name)
         plan.append(_Planned(document.id, document.filename, document.content_hash, kept, name))
     return plan
 
 
-def _text_name(document: Document, taken: set[str]) -> str:
-    """``<file name>.md`` for a text rebuilt from chunks (Markdown keeps its tables)."""
-    name = f"{document.filename}.md"
+def _with_tables(session: Session, oracle_id: UUID) -> set[UUID]:
+    """The oracle's documents with a table chunk."""
+    query = select(DocumentChunk.document_id).where(
+        DocumentChunk.oracle_id == oracle_id, DocumentChunk.metadata_["kind"].astext == "table"
+    )
+    return set(session.scalars(query.distinct()))
+
+
+def _text_name(document: Document, suffix: str, taken: set[str]) -> str:
+    """``<file name>.txt`` for a text rebuilt from chunks, ``.md`` when it holds tables
+    (Markdown keeps them tables; plain text keeps a line starting with ``|`` or ``#`` text)."""
+    name = f"{document.filename}{suffix}"
     if name in taken or len(name) > MAX_FILENAME_CHARS:
-        name = f"{document.id}.md"
+        name = f"{document.id}{suffix}"
     return name
 
 
