@@ -15,7 +15,10 @@ def solution_by_slug(session: Session, slug: str) -> Solution:
     """The tenant with ``slug`` (the session must be able to see it: admin or that tenant)."""
     found = session.scalars(select(Solution).where(Solution.slug == slug)).one_or_none()
     if found is None:
-        raise NotFoundError(f"no tenant with slug {slug!r}: list tenants or create one first")
+        raise NotFoundError(
+            f"no tenant with slug {slug!r}: `supercore tenant list` shows the tenants, "
+            "or create one first"
+        )
     return found
 
 
