@@ -10,7 +10,7 @@ message is written, and ``Answer.error`` carries the reason. Call
 """
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -19,6 +19,7 @@ from uuid import UUID
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from supercore_core import followup
 from supercore_core.budget import check_budget
 from supercore_core.catalog import oracle_by_id
 from supercore_core.config import Settings
@@ -131,10 +132,10 @@ def ask(
         raise UserError(f"oracle {oracle.oracle_name!r} is {oracle.status}, not active")
     conversation_id = _conversation(session, oracle, session_id, user_id, question)
     history = _history(session, conversation_id)
-    standalone, rewrite = _standalone_question(chat_model, history, question)
     cfg = retrieval or RetrievalConfig.from_oracle(oracle.retrieval_config)
-    hits = search(session, oracle_id=oracle_id, query=standalone, embedder=embedder, config=cfg)
-    relevant = [h for h in hits.hits if h.similarity is None or h.similarity >= cfg.min_similarity]
+    find = _finder(session, oracle_id, embedder, cfg)
+    standalone, rewrite = _standalone_question(chat_model, history, question, find)
+    relevant = find(standalone)
     sources = _sources(relevant)
     system = oracle.system_prompt or DEFAULT_SYSTEM_PROMPT
     prompt = [*history, ChatTurn("user", context_message(relevant, question))]
@@ -228,22 +229,45 @@ def _history(session: Session, conversation_id: UUID) -> list[ChatTurn]:
     return kept if not kept or kept[-1].role == "assistant" else kept[:-1]
 
 
+def _finder(
+    session: Session, oracle_id: UUID, embedder: Embedder, cfg: RetrievalConfig
+) -> Callable[[str], list[Hit]]:
+    """Search the oracle for a query and keep the relevant hits (each query searched once)."""
+    found: dict[str, list[Hit]] = {}
+
+    def find(query: str) -> list[Hit]:
+        if query not in found:
+            hits = search(session, oracle_id=oracle_id, query=query, embedder=embedder, config=cfg)
+            found[query] = [
+                h for h in hits.hits if h.similarity is None or h.similarity >= cfg.min_similarity
+            ]
+        return found[query]
+
+    return find
+
+
 def _standalone_question(
-    chat_model: ChatModel, history: list[ChatTurn], question: str
+    chat_model: ChatModel,
+    history: list[ChatTurn],
+    question: str,
+    find: Callable[[str], list[Hit]],
 ) -> tuple[str, Completion | None]:
-    """The follow-up rewritten with the earlier turns, for retrieval."""
+    """The follow-up as a standalone question for retrieval: rewritten by the model, or,
+    offline (or when the rewrite call fails), with the previous question only if it needs
+    it (``followup.standalone``)."""
     if not history:
         return question, None
+    if not chat_model.offline:
+        transcript = "\n".join(f"{t.role}: {t.content}" for t in history[-4:])
+        ask_rewrite = ChatTurn("user", f"{transcript}\nuser: {question}")
+        try:
+            rewrite = chat_model.complete([ask_rewrite], system=REWRITE_PROMPT, max_tokens=200)
+        except LLMProviderError:  # the answer call reports the failure with the message kept
+            rewrite = None
+        if rewrite is not None:
+            return rewrite.text.strip() or question, rewrite
     previous = next(t.content for t in reversed(history) if t.role == "user")
-    if chat_model.offline:
-        return f"{previous} {question}", None
-    transcript = "\n".join(f"{t.role}: {t.content}" for t in history[-4:])
-    ask_rewrite = ChatTurn("user", f"{transcript}\nuser: {question}")
-    try:
-        rewrite = chat_model.complete([ask_rewrite], system=REWRITE_PROMPT, max_tokens=200)
-    except LLMProviderError:  # the answer call reports the failure with the message kept
-        return f"{previous} {question}", None
-    return rewrite.text.strip() or question, rewrite
+    return followup.standalone(previous, question, lambda: bool(find(question))), None
 
 
 def _sources(hits: list[Hit]) -> list[Source]:

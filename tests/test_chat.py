@@ -207,6 +207,39 @@ def test_offline_follow_up_adds_the_previous_question(chat: Any) -> None:
     assert second.standalone_question == "What does the bakery sell? When does it open?"
 
 
+def test_offline_new_topic_does_not_inherit_the_previous_question(chat: Any) -> None:
+    chat("What bread does the bakery sell?", OfflineAnswerer())
+
+    second = chat("What is the capital of France?", OfflineAnswerer())
+
+    assert second.standalone_question == "What is the capital of France?"
+    assert "bakery" not in second.text and "sourdough" not in second.text
+    assert second.text == NOTHING_RELEVANT and second.sources == ()
+
+
+def test_failed_rewrite_falls_back_to_the_offline_rule(chat: Any) -> None:
+    chat("What does the bakery sell?", FakeChatModel("Bread [1]."))
+    error = LLMProviderError("openai rate limit reached (HTTP 429): wait a moment and ask again")
+
+    second = chat("Who unloads the containers at the harbour?", FakeChatModel(error=error))
+
+    assert second.standalone_question == "Who unloads the containers at the harbour?"
+
+
+def test_a_newline_in_a_file_name_does_not_break_offline_answers(
+    app_sessions: sessionmaker[Session], shop: Shop, chat: Any
+) -> None:
+    body = {"ferry\ntimes.txt": "The ferry to the island leaves at nine every morning."}
+    _load(app_sessions, (shop.solution_id, shop.oracle_id), body)
+
+    answer = chat("When does the ferry to the island leave?", OfflineAnswerer())
+
+    ferry = next(s for s in answer.sources if s.document_title == "ferry\ntimes.txt")
+    assert f'"The ferry to the island leaves at nine every morning." [{ferry.number}]' in (
+        answer.text
+    )
+
+
 def test_provider_error_keeps_the_question_and_writes_no_answer(
     chat: Any, owner_engine: Engine
 ) -> None:

@@ -1,0 +1,47 @@
+"""Does a follow-up question need the conversation? The rule when no model rewrites it.
+
+A question borrows the previous question only when it cannot stand on its own:
+
+- it points back: a pronoun or demonstrative whose referent is in the conversation
+  ("When does **it** open?", "What about **those** fees?"); or
+- it is elliptical, with fewer than two content words of its own ("And 2019?", "Why?"),
+  and retrieves nothing relevant by itself.
+
+A complete new question ("What is the capital of France?") keeps its own words, so it finds
+its own passages, or honestly none, instead of inheriting the previous topic's passages.
+"""
+
+import re
+from collections.abc import Callable
+
+from supercore_core.quoting import terms
+
+REFERRING = frozenset(
+    re.findall(
+        r"\w+",
+        "it its itself they them their theirs themselves this that these those he him his "
+        "she her hers former latter same else",
+    )
+)
+_WORD = re.compile(r"[a-z]+")
+
+
+def refers_back(question: str) -> bool:
+    """True when the question holds a word that points at something said earlier."""
+    return any(w in REFERRING for w in _WORD.findall(question.lower()))
+
+
+def needs_previous(question: str, found_alone: Callable[[], bool]) -> bool:
+    """Whether ``question`` should be searched together with the previous question.
+
+    ``found_alone`` retrieves with the question by itself and says whether anything
+    relevant came back; it is called only for elliptical questions.
+    """
+    if refers_back(question):
+        return True
+    return len(terms(question)) < 2 and not found_alone()
+
+
+def standalone(previous: str, question: str, found_alone: Callable[[], bool]) -> str:
+    """The text to retrieve with: the question, or the previous question and the question."""
+    return f"{previous} {question}" if needs_previous(question, found_alone) else question
