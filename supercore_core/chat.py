@@ -65,6 +65,7 @@ class Source:
     score: float
     similarity: float | None
     content: str
+    pages: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The form stored in ``messages.sources`` (content left out: the chunk holds it)."""
@@ -74,6 +75,7 @@ class Source:
             "document_id": str(self.document_id),
             "document_title": self.document_title,
             "chunk_index": self.chunk_index,
+            "pages": list(self.pages),
             "score": self.score,
             "similarity": self.similarity,
         }
@@ -281,6 +283,7 @@ def _sources(hits: list[Hit]) -> list[Source]:
             h.score,
             h.similarity,
             h.content,
+            tuple(h.metadata.get("pages", ())),
         )
         for n, h in enumerate(hits, start=1)
     ]
