@@ -142,3 +142,14 @@ def test_chat_sources_of_a_new_answer_name_document_and_match(
     name = target.filename.replace("_", "\\_")
     assert re.search(rf"\[1\] \*\*{re.escape(name)}\*\* · part 1 · "
                      r"(similarity 0\.\d\d|keyword match)", text), text  # fmt: skip
+
+
+def test_sidebar_shows_the_whole_name_and_the_slug_below(
+    app_env: None, owner_engine: Engine
+) -> None:
+    target = seed(owner_engine, "sidebar")
+    at = open_page("pages/documents.py", target)
+
+    picker = at.sidebar.selectbox[0]
+    assert picker.format_func(picker.value) == target.name  # no slug to cut the name short
+    assert f"`{target.slug}` · active" in [c.value for c in at.sidebar.caption]
