@@ -15,6 +15,7 @@ from itertools import zip_longest
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_NUMBERED = re.compile(r"^\d+(?:\.\d+)*\.?\s+[A-Z]")
 _RULE_CELL = re.compile(r"^:?-{2,}:?$")
 _YEAR = re.compile(r"^(?:fy\s*'?\d{2}|'\d{2}|(?:19|20)\d{2})$", re.IGNORECASE)
 STOPWORDS = frozenset(
@@ -84,8 +85,10 @@ def _is_sentence(piece: str) -> bool:
     piece = piece.strip()
     if not piece or piece.endswith(":"):
         return False
-    if piece[-1] in ".!?;)":
+    if piece[-1] in ".!?;":
         return True
+    if _NUMBERED.match(piece):  # "3 Revenue and other income (continued)"
+        return False
     words = [w for w in piece.split() if w[0].isalpha() and w.lower() not in STOPWORDS]
     title_case = sum(w[0].isupper() for w in words) * 2 > len(words)
     return len(piece.split()) > 8 or (any(c.isdigit() for c in piece) and not title_case)

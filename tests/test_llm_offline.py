@@ -72,7 +72,8 @@ def test_headings_rules_and_header_rows_are_never_units() -> None:
 @pytest.mark.parametrize(
     "line",
     ["Lab equipment", "Sales-based Milestones and Royalty Revenues",
-     "Royalty revenues by licensee are summarized below:", "Results for 2019"],
+     "Royalty revenues by licensee are summarized below:", "Results for 2019",
+     "3 Revenue and other income (continued)", "12.4 Royalty revenues"],
 )  # fmt: skip
 def test_captions_and_lead_ins_are_not_sentences(line: str) -> None:
     assert quotable_units(f"{line}\nRoyalty revenues were $372 thousand in 2019.") == [
