@@ -8,11 +8,17 @@ from typing import Any
 
 import streamlit as st
 
+
+def datetime_column(label: str) -> Any:
+    """A date-time column to the minute."""
+    return st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
+
+
 _CONFIG: dict[str, Any] = {
     "name": st.column_config.TextColumn("Tenant"),
     "slug": st.column_config.TextColumn("Slug"),
     "status": st.column_config.TextColumn("Status", width="small"),
-    "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
+    "created_at": datetime_column("Created"),
     "occurred_at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
     "oracles": st.column_config.NumberColumn("Oracles", format="localized"),
     "documents": st.column_config.NumberColumn("Documents", format="localized"),

@@ -64,6 +64,7 @@ oracles = ui.oracle_choices(picked.solution_id)
 st.dataframe(
     [{"oracle": o.name, "type": o.oracle_type, "status": o.status} for o in oracles],
     hide_index=True,
+    column_config=table_columns.columns("oracle", "status", type="Type"),
 )
 
 left, right = st.columns(2)
