@@ -268,8 +268,16 @@ def _standalone_question(
             rewrite = None
         if rewrite is not None:
             return rewrite.text.strip() or question, rewrite
-    previous = next(t.content for t in reversed(history) if t.role == "user")
-    return followup.standalone(previous, question, lambda: bool(find(question))), None
+    return followup.standalone(_topic(history), question, lambda: bool(find(question))), None
+
+
+def _topic(history: list[ChatTurn]) -> str:
+    """The last question the oracle found something for (else simply the last question)."""
+    pairs = list(zip(history[::2], history[1::2], strict=False))
+    for asked, answered in reversed(pairs):
+        if answered.content != NOTHING_RELEVANT:
+            return asked.content
+    return next(t.content for t in reversed(history) if t.role == "user")
 
 
 def _sources(hits: list[Hit]) -> list[Source]:

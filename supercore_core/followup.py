@@ -3,12 +3,15 @@
 A question borrows the previous question only when it cannot stand on its own:
 
 - it points back: a pronoun or demonstrative whose referent is in the conversation
-  ("When does **it** open?", "What about **those** fees?"); or
+  ("When does **it** open?", "Are **those** fees monthly?"), or it opens by continuing
+  ("**And** in 2018?", "**What about** costs?"); or
 - it is elliptical, with fewer than two content words of its own ("And 2019?", "Why?"),
   and retrieves nothing relevant by itself.
 
 A complete new question ("What is the capital of France?") keeps its own words, so it finds
-its own passages, or honestly none, instead of inheriting the previous topic's passages.
+its own passages, or honestly none, instead of inheriting the previous topic's passages. The
+question borrowed is the last one the oracle found something for (``ask`` picks it): after
+"What is the capital of France?" found nothing, "And in 2018?" continues the topic before.
 """
 
 import re
@@ -26,8 +29,14 @@ REFERRING = frozenset(
 _WORD = re.compile(r"[a-z]+")
 
 
+_CONTINUING = re.compile(r"^\s*(?:and|or|but|also|what about|how about)\b", re.IGNORECASE)
+
+
 def refers_back(question: str) -> bool:
-    """True when the question holds a word that points at something said earlier."""
+    """True when the question points at something said earlier: a pronoun or demonstrative,
+    or an opening that continues the last question ("And in 2018?", "What about costs?")."""
+    if _CONTINUING.match(question):
+        return True
     return any(w in REFERRING for w in _WORD.findall(question.lower()))
 
 

@@ -217,6 +217,16 @@ def test_offline_new_topic_does_not_inherit_the_previous_question(chat: Any) -> 
     assert second.text == NOTHING_RELEVANT and second.sources == ()
 
 
+def test_offline_follow_up_continues_the_last_topic_that_found_something(chat: Any) -> None:
+    chat("What bread does the bakery sell?", OfflineAnswerer())
+    chat("What is the capital of France?", OfflineAnswerer())  # nothing relevant
+
+    third = chat("And when does it open?", OfflineAnswerer())
+
+    assert third.standalone_question == "What bread does the bakery sell? And when does it open?"
+    assert "It opens at seven." in third.text
+
+
 def test_failed_rewrite_falls_back_to_the_offline_rule(chat: Any) -> None:
     chat("What does the bakery sell?", FakeChatModel("Bread [1]."))
     error = LLMProviderError("openai rate limit reached (HTTP 429): wait a moment and ask again")

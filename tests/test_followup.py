@@ -12,7 +12,8 @@ def never_called() -> bool:
 @pytest.mark.parametrize(
     "question",
     ["When does it open?", "What about those fees?", "Is that true for 2019 as well?",
-     "How did their revenue change?", "What else?"],
+     "How did their revenue change?", "What else?", "And in 2018?", "What about net income?",
+     "how about the dividend policy"],
 )  # fmt: skip
 def test_a_question_that_points_back_borrows(question: str) -> None:
     assert refers_back(question)
@@ -31,7 +32,7 @@ def test_a_complete_new_question_stands_alone(question: str) -> None:
 
 @pytest.mark.parametrize(
     ("question", "found_alone", "borrows"),
-    [("And 2019?", False, True), ("And 2019?", True, False), ("Why?", False, True),
+    [("2019?", False, True), ("2019?", True, False), ("Why?", False, True),
      ("Dividends?", True, False)],
 )  # fmt: skip
 def test_an_elliptical_question_borrows_only_when_it_finds_nothing_alone(
@@ -49,5 +50,6 @@ def test_an_elliptical_question_borrows_only_when_it_finds_nothing_alone(
     assert result == (f"What was revenue in 2018? {question}" if borrows else question)
 
 
-def test_pronouns_are_whole_words() -> None:
+def test_pronouns_and_openings_are_whole_words() -> None:
     assert not refers_back("Which items were itemised in the ledger?")  # "it" inside words
+    assert not refers_back("Andover plant output in 2019?")  # "And" inside a word
