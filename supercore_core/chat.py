@@ -140,7 +140,9 @@ def ask(
     relevant = find(standalone)
     sources = _sources(relevant)
     system = oracle.system_prompt or DEFAULT_SYSTEM_PROMPT
-    prompt = [*history, ChatTurn("user", context_message(relevant, question))]
+    # The offline answerer reads no history: it quotes for the standalone question.
+    asked = standalone if chat_model.offline else question
+    prompt = [*history, ChatTurn("user", context_message(relevant, asked))]
     if sources:
         check_budget(session, oracle, chat_model, settings, prompt_tokens(prompt, system))
     turn = _Turn(oracle, chat_model, conversation_id, standalone, started)

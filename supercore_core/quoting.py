@@ -134,25 +134,42 @@ def pick_quotes(
 ) -> list[tuple[int, str]]:
     """Up to ``limit`` (passage number, unit) pairs that carry the question's terms.
 
-    The best unit sets the bar: a unit must carry at least half as many of the question's
-    terms, so a sentence that only repeats "2019" does not ride along with the answer. Rows
-    of one table share their header, so they compete on their own words: only the rows
-    naming the most question terms are kept. Ties go to the better-ranked passage.
+    The question's last sentence is what is asked; earlier sentences (a follow-up's borrowed
+    question) set the context: units must carry a term of the last sentence, and only when
+    none does, a term of the whole question. The best unit sets the bar: a unit must carry
+    at least half as many terms, so a sentence that only repeats "2019" does not ride along.
+    Rows of one table share their header, so they compete on their own words. Ties go to
+    the unit with more context terms, then to the better-ranked passage.
     """
-    wanted = terms(question)
-    found = [
-        (unit.score(wanted), len(wanted & unit.own), number, i, unit)
-        for number, text in passages
-        for i, unit in enumerate(quotable_units(text))
-        if unit.score(wanted)
-    ]
+    focus, context = _asked(question)
+    units = [(n, i, u) for n, text in passages for i, u in enumerate(quotable_units(text))]
+    found: list[tuple[int, int, int, int, int, Unit]] = []
+    for wanted in (focus, focus | context):
+        found = [
+            (u.score(wanted), len(wanted & u.own), u.score(context), n, i, u)
+            for n, i, u in units
+            if u.score(wanted)
+        ]
+        if found:
+            break
+    return _best(found, limit)
+
+
+def _asked(question: str) -> tuple[set[str], set[str]]:
+    """The terms of the question's last sentence, and those only its earlier ones add."""
+    *before, last = [s for s in re.split(r"(?<=[.!?])\s+", question.strip()) if s] or [""]
+    focus = terms(last)
+    return focus, terms(" ".join(before)) - focus
+
+
+def _best(found: list[tuple[int, int, int, int, int, Unit]], limit: int) -> list[tuple[int, str]]:
     best = max((f[0] for f in found), default=0)
     best_row: dict[tuple[int, int | None], int] = {}
-    for _, own, number, _, unit in found:
+    for _, own, _, number, _, unit in found:
         key = (number, unit.table)
         best_row[key] = max(best_row.get(key, 0), own)
     picked: list[tuple[int, str]] = []
-    for score, own, number, _, unit in sorted(found, key=lambda f: (-f[0], f[2], f[3])):
+    for score, own, _, number, _, unit in sorted(found, key=lambda f: (-f[0], -f[2], f[3], f[4])):
         weak = score * 2 < best or (unit.table is not None and own < best_row[number, unit.table])
         if weak or any(unit.text in q or q in unit.text for _, q in picked):
             continue

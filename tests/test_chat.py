@@ -227,6 +227,15 @@ def test_offline_follow_up_continues_the_last_topic_that_found_something(chat: A
     assert "It opens at seven." in third.text
 
 
+def test_offline_answer_quotes_for_the_standalone_question(chat: Any) -> None:
+    chat("When does the bakery open?", OfflineAnswerer())
+
+    second = chat("And on Sundays?", OfflineAnswerer())  # no word of its own matches
+
+    assert second.standalone_question == "When does the bakery open? And on Sundays?"
+    assert '"It opens at seven." [1]' in second.text
+
+
 def test_failed_rewrite_falls_back_to_the_offline_rule(chat: Any) -> None:
     chat("What does the bakery sell?", FakeChatModel("Bread [1]."))
     error = LLMProviderError("openai rate limit reached (HTTP 429): wait a moment and ask again")

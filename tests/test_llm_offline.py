@@ -106,6 +106,20 @@ def test_weak_partial_matches_do_not_ride_along() -> None:
     assert quotes == [(1, "Interest income rose to 8,220 in 2019.")]
 
 
+def test_the_last_sentence_is_asked_the_earlier_ones_set_the_context() -> None:
+    text = "The bakery sells sourdough bread. It opens at seven. The harbour opens at six."
+    follow_up = "What bread does the bakery sell? And when does it open?"
+
+    assert pick_quotes([(1, text)], follow_up, 3) == [
+        (1, "It opens at seven."),  # carries "open" (the bakery sentence does not)
+        (1, "The harbour opens at six."),
+    ]
+    # nothing carries the last sentence's words: the whole question's words count
+    assert pick_quotes([(1, text)], "Does the bakery sell bread? On Sundays?", 1) == [
+        (1, "The bakery sells sourdough bread.")
+    ]
+
+
 def test_terms_fold_plurals_and_drop_stopwords() -> None:
     assert terms("What are the license agreements of the companies?") == {
         "license",
