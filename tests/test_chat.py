@@ -23,6 +23,7 @@ from supercore_core.ingest.pipeline import SourceFile, ingest
 from supercore_core.llm import OFFLINE_LABEL, ChatModel, OfflineAnswerer, prompt_tokens
 from tests.factories import make_oracle, make_solution
 from tests.fakes import FakeChatModel, HashingEmbedder
+from tests.test_parsers import make_pdf
 
 DOCS = {
     "bakery.txt": "The bakery sells sourdough bread and croissants. It opens at seven.",
@@ -243,6 +244,26 @@ def test_failed_rewrite_falls_back_to_the_offline_rule(chat: Any) -> None:
     second = chat("Who unloads the containers at the harbour?", FakeChatModel(error=error))
 
     assert second.standalone_question == "Who unloads the containers at the harbour?"
+
+
+def test_sources_carry_the_pdf_page_they_came_from(
+    app_sessions: sessionmaker[Session], shop: Shop, chat: Any, owner_engine: Engine
+) -> None:
+    pdf = make_pdf([["Cover page of the turbine report."],
+                    ["The turbine produced 4.2 megawatts at full load."]])  # fmt: skip
+    source = SourceFile("turbine.pdf", pdf)
+    outcomes = ingest(
+        app_sessions, solution_id=shop.solution_id, oracle_id=shop.oracle_id,
+        sources=[source], embedder=HashingEmbedder(),
+    )  # fmt: skip
+    assert [o.status for o in outcomes] == ["completed"]
+
+    answer = chat("How many megawatts did the turbine produce at full load?", OfflineAnswerer())
+
+    turbine = next(s for s in answer.sources if s.document_title == "turbine.pdf")
+    assert turbine.pages == (1, 2)  # one small chunk holds both pages
+    stored = rows(owner_engine, "SELECT sources FROM messages WHERE id = :m", m=answer.message_id)
+    assert stored[0][0][turbine.number - 1]["pages"] == list(turbine.pages)
 
 
 def test_a_newline_in_a_file_name_does_not_break_offline_answers(
