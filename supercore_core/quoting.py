@@ -106,7 +106,16 @@ def _table_units(rows: list[str], table: int) -> list[Unit]:
     while body and _is_subheader(body[0]):
         head.append(body.pop(0))
     header = [" ".join(filter(None, column)) for column in zip_longest(*head, fillvalue="")]
-    return [_row(header, row, table) for row in body if any(row[1:])]
+    units = [_row(header, row, table) for row in body if any(row[1:])]
+    return units or [_flattened(cells)]
+
+
+def _flattened(cells: list[list[str]]) -> Unit:
+    """A table without separate rows (one line holding them all, as in text extracted from a
+    PDF): quoted whole, as its non-empty cells, since its rows cannot be told apart."""
+    kept = [c for row in cells for c in row if c and not _RULE_CELL.match(c)]
+    text = " | ".join(kept)
+    return Unit(text, frozenset(terms(text)))
 
 
 def _is_subheader(row: list[str]) -> bool:

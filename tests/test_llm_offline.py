@@ -81,6 +81,17 @@ def test_captions_and_lead_ins_are_not_sentences(line: str) -> None:
     ]
 
 
+def test_a_table_flattened_onto_one_line_is_quoted_whole_without_rules() -> None:
+    line = (
+        "| | 2019 | 2018 | | --- | --- | --- | Devices sold | 15,988 | 13,939 "
+        "Active users | 29,566 |"
+    )
+
+    quotes = pick_quotes([(1, line)], "How many devices were sold in 2019?", 3)
+
+    assert quotes == [(1, "2019 | 2018 | Devices sold | 15,988 | 13,939 Active users | 29,566")]
+
+
 def test_a_rows_header_does_not_make_it_match() -> None:
     """Every row sits under "2019": only the row naming the asked-for item is quoted."""
     quotes = pick_quotes([(1, FINANCIAL_TABLE)], "What was interest income in 2019?", 3)
