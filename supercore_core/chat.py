@@ -46,10 +46,6 @@ NOTHING_RELEVANT = (
     "I found nothing relevant to this question in this oracle's documents, so I cannot "
     "answer it from them."
 )
-REWRITE_PROMPT = (
-    "Rewrite the user's last question as one standalone question that can be understood "
-    "without the conversation. Reply with the question only."
-)
 HISTORY_TURNS = 6
 
 
@@ -136,7 +132,9 @@ def ask(
     history = _history(session, conversation_id)
     cfg = retrieval or RetrievalConfig.from_oracle(oracle.retrieval_config)
     find = _finder(session, oracle_id, embedder, cfg)
-    standalone, rewrite = _standalone_question(chat_model, history, question, find)
+    standalone, rewrite = followup.standalone_question(
+        chat_model, history, question, found=lambda q: bool(find(q)), unanswered=NOTHING_RELEVANT
+    )
     relevant = find(standalone)
     sources = _sources(relevant)
     system = oracle.system_prompt or DEFAULT_SYSTEM_PROMPT
@@ -248,38 +246,6 @@ def _finder(
         return found[query]
 
     return find
-
-
-def _standalone_question(
-    chat_model: ChatModel,
-    history: list[ChatTurn],
-    question: str,
-    find: Callable[[str], list[Hit]],
-) -> tuple[str, Completion | None]:
-    """The follow-up as a standalone question for retrieval: rewritten by the model, or,
-    offline (or when the rewrite call fails), with the previous question only if it needs
-    it (``followup.standalone``)."""
-    if not history:
-        return question, None
-    if not chat_model.offline:
-        transcript = "\n".join(f"{t.role}: {t.content}" for t in history[-4:])
-        ask_rewrite = ChatTurn("user", f"{transcript}\nuser: {question}")
-        try:
-            rewrite = chat_model.complete([ask_rewrite], system=REWRITE_PROMPT, max_tokens=200)
-        except LLMProviderError:  # the answer call reports the failure with the message kept
-            rewrite = None
-        if rewrite is not None:
-            return rewrite.text.strip() or question, rewrite
-    return followup.standalone(_topic(history), question, lambda: bool(find(question))), None
-
-
-def _topic(history: list[ChatTurn]) -> str:
-    """The last question the oracle found something for (else simply the last question)."""
-    pairs = list(zip(history[::2], history[1::2], strict=False))
-    for asked, answered in reversed(pairs):
-        if answered.content != NOTHING_RELEVANT:
-            return asked.content
-    return next(t.content for t in reversed(history) if t.role == "user")
 
 
 def _sources(hits: list[Hit]) -> list[Source]:

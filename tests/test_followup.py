@@ -2,7 +2,8 @@
 
 import pytest
 
-from supercore_core.followup import needs_previous, refers_back, standalone
+from supercore_core.followup import needs_previous, refers_back, standalone, topic
+from supercore_core.llm import ChatTurn
 
 
 def never_called() -> bool:
@@ -53,3 +54,16 @@ def test_an_elliptical_question_borrows_only_when_it_finds_nothing_alone(
 def test_pronouns_and_openings_are_whole_words() -> None:
     assert not refers_back("Which items were itemised in the ledger?")  # "it" inside words
     assert not refers_back("Andover plant output in 2019?")  # "And" inside a word
+
+
+def test_the_topic_is_the_last_question_that_got_a_real_answer() -> None:
+    history = [
+        ChatTurn("user", "What does the bakery sell?"),
+        ChatTurn("assistant", "Bread."),
+        ChatTurn("user", "What is the capital of France?"),
+        ChatTurn("assistant", "none"),
+    ]
+
+    assert topic(history, unanswered="none") == "What does the bakery sell?"
+    assert topic(history[:2], unanswered="none") == "What does the bakery sell?"
+    assert topic(history[2:], unanswered="none") == "What is the capital of France?"
