@@ -152,14 +152,21 @@ def tenant_picker() -> TenantChoice | None:
         return None
     by_id = {c.solution_id: c for c in choices}
     ids = list(by_id)
-    picked = st.sidebar.selectbox(
+    names = [c.name for c in choices]
+    picked = st.sidebar.selectbox(  # the name alone fits the sidebar; the slug goes below
         "Tenant",
         ids,
         index=ids.index(current) if current in by_id else 0,
-        format_func=lambda sid: f"{by_id[sid].name} ({by_id[sid].slug})",
+        format_func=lambda sid: _tenant_label(by_id[sid], names),
     )
+    st.sidebar.caption(f"`{by_id[picked].slug}` · {by_id[picked].status}")
     st.session_state[TENANT_KEY] = picked
     return by_id[picked]
+
+
+def _tenant_label(choice: TenantChoice, names: list[str]) -> str:
+    """The tenant's name; with its slug only when another tenant has the same name."""
+    return choice.name if names.count(choice.name) == 1 else f"{choice.name} ({choice.slug})"
 
 
 def current_tenant() -> TenantChoice:

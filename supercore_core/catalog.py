@@ -16,7 +16,10 @@ def solution_by_slug(session: Session, slug: str) -> Solution:
     """The tenant with ``slug`` (the session must be able to see it: admin or that tenant)."""
     found = session.scalars(select(Solution).where(Solution.slug == slug)).one_or_none()
     if found is None:
-        raise NotFoundError(f"no tenant with slug {slug!r}: list tenants or create one first")
+        raise NotFoundError(
+            f"no tenant with slug {slug!r}: `supercore tenant list` shows the tenants, "
+            "or create one first"
+        )
     return found
 
 
@@ -45,12 +48,22 @@ def create_solution(session: Session, *, slug: str, name: str, **fields: Any) ->
             session.add(solution)
             session.flush()
     except IntegrityError as exc:
-        raise UserError(
-            f"cannot create tenant {slug!r}: the slug is taken or malformed "
-            "(lowercase letters, digits and dashes, 2-63 characters)"
-        ) from exc
+        raise _slug_error(exc, slug) from exc
     session.execute(text("SELECT create_rag_global_oracle(:s)"), {"s": solution.id})
     return solution
+
+
+def _slug_error(exc: IntegrityError, slug: str) -> UserError:
+    """Which rule the slug broke, from the constraint PostgreSQL names."""
+    constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+    if constraint == "uq_solutions_slug":
+        return UserError(f"cannot create tenant {slug!r}: the slug is taken, choose another")
+    if constraint == "ck_solutions_slug_format":
+        return UserError(
+            f"cannot create tenant {slug!r}: the slug is malformed (lowercase letters, digits "
+            "and dashes, starting with a letter or digit, 2-63 characters)"
+        )
+    return UserError(f"cannot create tenant {slug!r}: {str(exc.orig).splitlines()[0]}")
 
 
 def create_oracle(

@@ -15,6 +15,7 @@ app = typer.Typer(no_args_is_help=True, help="SuperCore Workbench command line."
 db_app = typer.Typer(no_args_is_help=True, help="The database: embedded server and migrations.")
 app.add_typer(db_app, name="db")
 app.add_typer(cli_rag.tenant_app, name="tenant")
+app.add_typer(cli_rag.oracle_app, name="oracle")
 app.add_typer(cli_rag.eval_app, name="eval")
 app.add_typer(cli_demo.demo_app, name="demo")
 app.add_typer(cli_golden.golden_app, name="golden")

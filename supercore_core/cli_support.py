@@ -1,7 +1,7 @@
 """Shared pieces of the CLI: error handling and the edge objects it builds."""
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 from uuid import UUID
@@ -18,6 +18,23 @@ from supercore_core.errors import UserError
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def echo_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Print ``rows`` as left-aligned columns under ``headers`` (numbers right-aligned)."""
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    numeric = [bool(rows) and all(isinstance(r[i], int) for r in rows) for i in range(len(headers))]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [
+            v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    typer.echo(line([h.upper() for h in headers]))
+    for row in cells:
+        typer.echo(line(row))
 
 
 def user_errors(func: Callable[P, R]) -> Callable[P, R]:

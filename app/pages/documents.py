@@ -4,6 +4,7 @@ import re
 from uuid import UUID
 
 import streamlit as st
+import table_columns
 import workbench_ui as ui
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
@@ -113,7 +114,16 @@ if not listed.rows:
 st.dataframe(
     listed.to_frame().drop(columns=["document_id", "has_original"]),
     hide_index=True,
-    column_config={"error": st.column_config.TextColumn("reason (failed)")},
+    column_config=table_columns.columns(
+        "size_bytes",
+        "created_at",
+        "status",
+        "chunks",
+        filename="File",
+        file_type="Type",
+        processed_at=table_columns.datetime_column("Processed"),
+        error=st.column_config.TextColumn("Reason (failed)"),
+    ),
 )
 
 st.subheader("Chunks")

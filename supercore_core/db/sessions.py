@@ -13,10 +13,10 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Engine, event, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from supercore_core.errors import TenantContextError
+from supercore_core.errors import DatabaseUnavailableError, TenantContextError, UserError
 from supercore_core.ops.audit import record_superuser_use
 
 APP_ROLE = "supercore_app"
@@ -84,10 +84,31 @@ def _set_local_role(session: Session, role: str) -> None:
     try:
         session.execute(text(f"SET LOCAL ROLE {role}"))
     except DBAPIError as exc:
-        raise TenantContextError(
-            f"this database login cannot act as {role}: grant it membership "
-            f"(GRANT {role} TO <login>) or run `supercore db upgrade` first"
-        ) from exc
+        raise _role_error(exc, role) from exc
+
+
+# SQLSTATE classes of a server that is gone or not accepting connections (08 connection
+# exception, 57P operator intervention: shutdown, crash, "starting up"); a refused connection
+# has no SQLSTATE at all.
+_UNREACHABLE_STATES = ("08", "57P")
+
+
+def _role_error(exc: DBAPIError, role: str) -> UserError:
+    """A refused connection is not a missing grant: say which one it is."""
+    state = getattr(exc.orig, "sqlstate", None)
+    if exc.connection_invalidated or (
+        isinstance(exc, OperationalError)
+        and (state is None or state.startswith(_UNREACHABLE_STATES))
+    ):
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        return DatabaseUnavailableError(
+            f"the database is not answering ({reason}): start it with `supercore db start` "
+            "(or `make run`), or check DATABASE_URL"
+        )
+    return TenantContextError(
+        f"this database login cannot act as {role}: grant it membership "
+        f"(GRANT {role} TO <login>) or run `supercore db upgrade` first"
+    )
 
 
 def install_pool_reset(engine: Engine) -> None:
