@@ -7,7 +7,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from supercore_core.errors import NotFoundError, UserError
+from supercore_core.errors import NotFoundError, TenantSuspendedError, UserError
 from supercore_core.models import Oracle, Solution
 
 
@@ -96,6 +96,20 @@ def set_solution_status(session: Session, solution_id: UUID, status: str) -> Sol
     solution.status = status
     session.flush()
     return solution
+
+
+def require_not_suspended(session: Session, solution_id: UUID) -> None:
+    """Raise ``TenantSuspendedError`` when the tenant is suspended (read-only).
+
+    The database refuses the writes anyway (revision 0014_people); checking first means no
+    model is called and no tokens are spent on a question that cannot be recorded.
+    """
+    status = session.scalar(select(Solution.status).where(Solution.id == solution_id))
+    if status == "suspended":
+        raise TenantSuspendedError(
+            "this tenant is suspended, so it is read-only (no chat, no ingest, no edits): "
+            "a platform admin can make it active again"
+        )
 
 
 def list_oracles(session: Session, solution_id: UUID) -> list[Oracle]:

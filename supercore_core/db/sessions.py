@@ -5,6 +5,11 @@ tenant set transaction-locally (``set_config(..., true)``), so RLS applies even 
 login itself is privileged, and nothing survives the commit or rollback. Connections
 returned to the pool are reset as well, in case a caller used the seed's session-level
 ``set_current_solution()`` on one.
+
+A session may also carry the signed-in person (``person_id``, transaction-local
+``app.current_person_id``): the database then refuses a tenant that person is not an
+active member of, and writes their role does not allow (revision 0014_people). Without a
+person, the session has the login's full tenant rights, as the CLI and notebooks need.
 """
 
 from collections.abc import Iterator
@@ -16,7 +21,7 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from supercore_core.errors import TenantContextError
+from supercore_core.errors import RoleError, TenantContextError, TenantSuspendedError, UserError
 from supercore_core.ops.audit import record_superuser_use
 
 APP_ROLE = "supercore_app"
@@ -36,18 +41,48 @@ def as_solution_id(value: UUID | str | None) -> UUID:
 
 @contextmanager
 def tenant_session(
-    sessions: sessionmaker[Session], *, solution_id: UUID | str
+    sessions: sessionmaker[Session],
+    *,
+    solution_id: UUID | str,
+    person_id: UUID | str | None = None,
 ) -> Iterator[Session]:
-    """One transaction as ``supercore_app`` scoped to ``solution_id``; commits on success."""
+    """One transaction as ``supercore_app`` scoped to ``solution_id``; commits on success.
+
+    With ``person_id`` the database acts for that person: nothing is visible unless they
+    are an active member of the tenant (or a platform admin), and writes follow their role.
+    Refusals of the role or of a suspended tenant are raised as ``RoleError`` and
+    ``TenantSuspendedError``.
+    """
     tenant = as_solution_id(solution_id)
+    person = None if person_id is None else as_person_id(person_id)
     with sessions() as session, session.begin():
         _set_local_role(session, APP_ROLE)
         session.execute(
             text(
                 "SELECT set_config('app.current_solution_id', :sid, true),"
+                " set_config('app.current_person_id', :pid, true),"
                 " set_config('app.superuser_mode', 'off', true)"
             ),
-            {"sid": str(tenant)},
+            {"sid": str(tenant), "pid": "" if person is None else str(person)},
+        )
+        with _refusals_as_user_errors():
+            yield session
+
+
+@contextmanager
+def person_session(sessions: sessionmaker[Session], *, person_id: UUID | str) -> Iterator[Session]:
+    """One transaction as ``supercore_app`` for a person, in no tenant: their own row,
+    memberships and the tenants they belong to (the tenant picker), without superuser mode.
+    """
+    person = as_person_id(person_id)
+    with sessions() as session, session.begin():
+        _set_local_role(session, APP_ROLE)
+        session.execute(
+            text(
+                "SELECT set_config('app.current_person_id', :pid, true),"
+                " set_config('app.superuser_mode', 'off', true)"
+            ),
+            {"pid": str(person)},
         )
         yield session
 
@@ -58,26 +93,72 @@ def admin_session(
     *,
     reason: str = UNSPECIFIED_REASON,
     solution_id: UUID | str | None = None,
+    person_id: UUID | str | None = None,
 ) -> Iterator[Session]:
     """One transaction as ``supercore_admin`` in superuser mode (cross-tenant work).
 
     Every use is recorded in the append-only ``audit_log`` (who, when, ``reason``, the
-    tenant concerned if any) by a transaction of its own committed first, so the entry
-    stays even when the admin work fails or rolls back.
+    tenant concerned if any, the signed-in ``person_id`` if any) by a transaction of its
+    own committed first, so the entry stays even when the admin work fails or rolls back.
     """
     tenant = None if solution_id is None else as_solution_id(solution_id)
+    person = None if person_id is None else as_person_id(person_id)
     with sessions() as session:
         with session.begin():
-            _enter_superuser_mode(session)
-            record_superuser_use(session, reason=reason, solution_id=tenant)
+            _enter_superuser_mode(session, person)
+            record_superuser_use(session, reason=reason, solution_id=tenant, person_id=person)
         with session.begin():
-            _enter_superuser_mode(session)
+            _enter_superuser_mode(session, person)
             yield session
 
 
-def _enter_superuser_mode(session: Session) -> None:
+def as_person_id(value: UUID | str) -> UUID:
+    """Parse a person id, raising ``TenantContextError`` for anything that is not a UUID."""
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value))
+    except ValueError as exc:
+        raise TenantContextError(f"not a person id (expected a UUID): {value!r}") from exc
+
+
+@contextmanager
+def _refusals_as_user_errors() -> Iterator[None]:
+    try:
+        yield
+    except DBAPIError as exc:
+        refusal = refusal_error(exc)
+        if refusal is None:
+            raise
+        raise refusal from exc
+
+
+def refusal_error(exc: DBAPIError) -> UserError | None:
+    """The ``UserError`` for a write the database refused by role or suspension, else None."""
+    diag = getattr(exc.orig, "diag", None)
+    state = getattr(diag, "sqlstate", None)
+    message = str(getattr(diag, "message_primary", None) or "")
+    if state == "55000" and message.startswith("tenant is suspended"):
+        return TenantSuspendedError(
+            "this tenant is suspended, so it is read-only (no chat, no ingest, no edits): "
+            "a platform admin can make it active again"
+        )
+    if state == "42501" and message.startswith("permission denied: the "):
+        return RoleError(f"{message.removeprefix('permission denied: ')}: ask an owner")
+    if state == "42501" and "is not a member of tenant" in message:
+        return RoleError("you are not a member of this tenant: ask an owner for access")
+    return None
+
+
+def _enter_superuser_mode(session: Session, person: UUID | None = None) -> None:
     _set_local_role(session, ADMIN_ROLE)
-    session.execute(text("SELECT set_config('app.superuser_mode', 'on', true)"))
+    session.execute(
+        text(
+            "SELECT set_config('app.superuser_mode', 'on', true),"
+            " set_config('app.current_person_id', :pid, true)"
+        ),
+        {"pid": "" if person is None else str(person)},
+    )
 
 
 def _set_local_role(session: Session, role: str) -> None:

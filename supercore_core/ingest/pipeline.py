@@ -17,7 +17,7 @@ from uuid import UUID
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from supercore_core.catalog import oracle_by_id
+from supercore_core.catalog import oracle_by_id, require_not_suspended
 from supercore_core.db.limits import limit_error
 from supercore_core.db.sessions import tenant_session
 from supercore_core.embedding import Embedder
@@ -84,6 +84,7 @@ def ingest(
     """
     with tenant_session(sessions, solution_id=solution_id) as session:
         oracle = oracle_by_id(session, oracle_id)  # checked once: NotFoundError for others' ids
+        require_not_suspended(session, solution_id)
         config = chunking or _oracle_chunking(oracle.retrieval_config)
     outcomes: list[IngestOutcome] = []
     for batch in _batches(sources, BATCH_DOCUMENTS):

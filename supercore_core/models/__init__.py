@@ -2,11 +2,13 @@
 
 The DDL itself (checks, indexes, triggers, functions, RLS) lives only in the Alembic
 revisions; these models mirror columns, keys and unique constraints, and ``alembic check``
-proves the two agree. ``seed`` holds the seed's seven tables, ``additions`` the later ones.
+proves the two agree. ``seed`` holds the seed's seven tables, ``additions`` the later ones,
+``people`` the people, their tenant roles and the platform admins.
 """
 
 from supercore_core.models.additions import AuditLogEntry, EmbeddingCacheEntry, EvalResult, EvalRun
 from supercore_core.models.base import EMBEDDING_DIMENSIONS, Base
+from supercore_core.models.people import Person, PlatformAdmin, TenantMembership
 from supercore_core.models.seed import (
     Conversation,
     Document,
@@ -29,6 +31,9 @@ ALL_MODELS: tuple[type[Base], ...] = (
     AuditLogEntry,
     EvalRun,
     EvalResult,
+    Person,
+    TenantMembership,
+    PlatformAdmin,
 )
 
 __all__ = [
@@ -44,6 +49,9 @@ __all__ = [
     "EvalRun",
     "Message",
     "Oracle",
+    "Person",
+    "PlatformAdmin",
     "Solution",
     "TemporalWorkflow",
+    "TenantMembership",
 ]
