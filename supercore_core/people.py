@@ -14,8 +14,9 @@ from uuid import UUID
 from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from supercore_core.db.sessions import person_session
 from supercore_core.errors import NotFoundError, UserError
 from supercore_core.models import Person, PlatformAdmin, Solution, TenantMembership
 
@@ -49,6 +50,14 @@ class MembershipInfo:
     tenant_name: str
     tenant_status: str
     role: str
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who signed in: the person, and whether they are a platform admin."""
+
+    person: PersonInfo
+    is_platform_admin: bool
 
 
 @dataclass(frozen=True)
@@ -191,6 +200,37 @@ def set_platform_admin(session: Session, person_id: UUID, *, admin: bool) -> Non
             raise NotFoundError(f"person {person_id} not found") from exc
         return
     session.execute(delete(PlatformAdmin).where(PlatformAdmin.person_id == person_id))
+
+
+def grant_by_email(session: Session, *, email: str, solution_id: UUID, role: str) -> MembershipInfo:
+    """An owner's grant: the registered, active person with ``email`` gets ``role``."""
+    person_id: UUID | None = session.execute(
+        text("SELECT person_id_for_email(:e)"), {"e": email}
+    ).scalar_one()
+    if person_id is None:
+        raise NotFoundError(
+            f"no active person with email {email.strip()!r}: a platform admin adds people "
+            "(`supercore user add SUBJECT --email ...`)"
+        )
+    return grant(session, person_id=person_id, solution_id=solution_id, role=role)
+
+
+def current_role(session: Session) -> str | None:
+    """The role this tenant session acts with (``owner`` without a person), else None."""
+    role: str | None = session.execute(text("SELECT current_tenant_role()")).scalar_one()
+    return role
+
+
+def sign_in(sessions: sessionmaker[Session], oidc_subject: str) -> SignedIn | None:
+    """The active person with this identity-provider subject, or None (not registered,
+    or disabled); read without superuser mode."""
+    with sessions() as session, session.begin():
+        person_id = person_for_subject(session, oidc_subject)
+    if person_id is None:
+        return None
+    with person_session(sessions, person_id=person_id) as session:
+        person = find_person(session, str(person_id))
+        return SignedIn(person, is_platform_admin(session, person_id))
 
 
 def person_for_subject(session: Session, oidc_subject: str) -> UUID | None:

@@ -109,6 +109,7 @@ def test_group_roles_cannot_bypass_rls(owner_engine: Engine, role: str) -> None:
 DEFINERS = {
     "current_person_is_active",
     "current_person_is_platform_admin",
+    "person_id_for_email",
     "person_id_for_subject",
     "person_tenant_role",
     "tenant_memberships_audit",

@@ -17,13 +17,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from supercore_core import Settings, admin_session, person_session, tenant_session
 from supercore_core.catalog import list_solutions, set_solution_status
 from supercore_core.chat import ask
+from supercore_core.db.sessions import sessions_for_person
 from supercore_core.errors import NotFoundError, RoleError, TenantSuspendedError, UserError
 from supercore_core.ingest.pipeline import SourceFile, ingest
 from supercore_core.ops.audit import list_audit, record_superuser_use
 from supercore_core.people import (
     add_person,
+    current_role,
     find_person,
     grant,
+    grant_by_email,
     is_platform_admin,
     members_of,
     memberships_of,
@@ -31,6 +34,7 @@ from supercore_core.people import (
     revoke,
     set_person_active,
     set_platform_admin,
+    sign_in,
 )
 from tests.factories import SEED_TABLES, Tenant, make_tenant, unique_slug
 from tests.fakes import FakeChatModel, HashingEmbedder
@@ -417,3 +421,71 @@ def test_superuser_mode_still_changes_a_suspended_tenant(
         assert set_solution_status(session, suspended.tenant.solution_id, "active").status == (
             "active"
         )
+
+
+def test_superuser_mode_for_a_person_needs_a_platform_admin(
+    admin_sessions: sessionmaker[Session], world: World
+) -> None:
+    owner = world.people["owner"]
+    with (
+        pytest.raises(RoleError, match="superuser mode is for platform admins"),
+        admin_session(admin_sessions, reason="test: not an admin", person_id=owner),
+    ):
+        pass
+    with admin_session(admin_sessions, reason="test: forged", person_id=world.people["admin"]) as s:
+        s.execute(text("SELECT set_config('app.current_person_id', :p, true)"), {"p": str(owner)})
+        assert s.execute(text("SELECT current_user_is_superuser()")).scalar_one() is False
+        # what the owner may see, no more: their own tenant, not the other one
+        assert {t.id for t in list_solutions(s)} == {world.tenant.solution_id}
+
+
+@pytest.mark.parametrize(("person", "allowed"), [("viewer", False), ("editor", True)])
+def test_sessions_bound_to_a_person_bind_library_code_that_opens_its_own(
+    app_sessions: sessionmaker[Session], world: World, person: str, allowed: bool
+) -> None:
+    tenant = world.tenant
+    bound = sessions_for_person(app_sessions, world.people[person])
+    run = lambda: ingest(  # noqa: E731
+        bound,
+        solution_id=tenant.solution_id,
+        oracle_id=tenant.oracle_id,
+        sources=[SourceFile(f"{person}.txt", b"Turbine blades were inspected in May.")],
+        embedder=HashingEmbedder(),
+    )
+    if allowed:
+        assert [o.status for o in run()] == ["completed"]
+    else:
+        with pytest.raises(RoleError, match="viewer role may not change documents"):
+            run()
+    with tenant_session(bound, solution_id=tenant.solution_id) as session:
+        assert current_role(session) == person
+
+
+def test_an_owner_adds_a_registered_person_by_email(
+    app_sessions: sessionmaker[Session], admin_sessions: sessionmaker[Session], world: World
+) -> None:
+    tenant, owner = world.tenant, world.people["owner"]
+    with admin_session(admin_sessions, reason="test") as session:
+        email = find_person(session, str(world.people["outsider"])).email or ""
+    with tenant_session(app_sessions, solution_id=tenant.solution_id, person_id=owner) as s:
+        added = grant_by_email(
+            s, email=email.upper(), solution_id=tenant.solution_id, role="viewer"
+        )
+        with pytest.raises(NotFoundError, match="no active person with email"):
+            grant_by_email(s, email="ghost@x.test", solution_id=tenant.solution_id, role="viewer")
+    assert (added.person_id, added.role) == (world.people["outsider"], "viewer")
+
+
+def test_sign_in_reads_the_person_and_admin_flag(
+    app_sessions: sessionmaker[Session], admin_sessions: sessionmaker[Session], world: World
+) -> None:
+    with admin_session(admin_sessions, reason="test") as session:
+        subjects = {n: find_person(session, str(p)).oidc_subject for n, p in world.people.items()}
+    admin, viewer = (
+        sign_in(app_sessions, subjects["admin"]),
+        sign_in(app_sessions, subjects["viewer"]),
+    )
+    assert admin is not None and viewer is not None
+    assert (admin.person.id, admin.is_platform_admin) == (world.people["admin"], True)
+    assert (viewer.person.id, viewer.is_platform_admin) == (world.people["viewer"], False)
+    assert sign_in(app_sessions, "unknown-subject") is None

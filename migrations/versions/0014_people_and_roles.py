@@ -41,6 +41,7 @@ DEFINERS = (
     "current_person_is_active()",
     "current_person_is_platform_admin()",
     "person_id_for_subject(text)",
+    "person_id_for_email(text)",
     "tenant_memberships_audit()",
 )
 _PIN = "SET search_path = pg_catalog, public, pg_temp"
@@ -157,6 +158,22 @@ $$;
 CREATE FUNCTION person_id_for_subject(p_subject text) RETURNS uuid
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER {_PIN} AS $$
     SELECT id FROM people WHERE oidc_subject = p_subject AND active;
+$$;
+
+-- An owner adds a registered person to their tenant by email (people rows of non-members
+-- stay invisible to them).
+CREATE FUNCTION person_id_for_email(p_email text) RETURNS uuid
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER {_PIN} AS $$
+    SELECT id FROM people WHERE lower(email) = lower(btrim(p_email)) AND active;
+$$;
+
+-- Superuser mode for a signed-in person needs a platform admin as well as the login's
+-- membership of supercore_admin; without a person it is what it was.
+CREATE OR REPLACE FUNCTION current_user_is_superuser() RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE {_PIN} AS $$
+    SELECT COALESCE(current_setting('app.superuser_mode', true), 'off') = 'on'
+       AND pg_has_role(current_user, 'supercore_admin', 'MEMBER')
+       AND (current_person_id() IS NULL OR current_person_is_platform_admin());
 $$;
 
 CREATE OR REPLACE FUNCTION current_solution_id() RETURNS uuid
@@ -300,6 +317,14 @@ CREATE POLICY audit_insert ON audit_log AS PERMISSIVE FOR INSERT TO PUBLIC
     WITH CHECK ({_SUPER} AND {_TRUTH});
 """
 
+OLD_SUPERUSER = rf"""
+CREATE OR REPLACE FUNCTION current_user_is_superuser() RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE {_PIN} AS $$
+    SELECT COALESCE(current_setting('app.superuser_mode', true), 'off') = 'on'
+       AND pg_has_role(current_user, 'supercore_admin', 'MEMBER');
+$$;
+"""
+
 OLD_CURRENT_SOLUTION = rf"""
 CREATE OR REPLACE FUNCTION current_solution_id() RETURNS uuid
 LANGUAGE sql STABLE PARALLEL SAFE {_PIN} AS $$
@@ -314,8 +339,9 @@ def upgrade() -> None:
     op.execute(FUNCTIONS)
     for function in DEFINERS:
         op.execute(f"ALTER FUNCTION {function} OWNER TO supercore_auth")
-    op.execute("REVOKE EXECUTE ON FUNCTION person_id_for_subject(text) FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION person_id_for_subject(text) TO {_APP}")
+    for lookup in ("person_id_for_subject(text)", "person_id_for_email(text)"):
+        op.execute(f"REVOKE EXECUTE ON FUNCTION {lookup} FROM PUBLIC")
+        op.execute(f"GRANT EXECUTE ON FUNCTION {lookup} TO {_APP}")
     op.execute(POLICIES)
     for table, level in GUARDED.items():
         op.execute(
@@ -332,6 +358,7 @@ def downgrade() -> None:
     op.execute(OLD_AUDIT_INSERT)
     op.execute("DROP POLICY person_directory ON solutions")
     op.execute(OLD_CURRENT_SOLUTION)
+    op.execute(OLD_SUPERUSER)
     op.execute("DROP TABLE platform_admins, tenant_memberships, people")
     op.execute("ALTER TABLE audit_log DROP COLUMN person_id")
     op.execute(

@@ -27,6 +27,7 @@ from supercore_core.ops.audit import record_superuser_use
 APP_ROLE = "supercore_app"
 ADMIN_ROLE = "supercore_admin"
 UNSPECIFIED_REASON = "unspecified (the caller gave no reason)"
+PERSON_INFO_KEY = "supercore_person_id"
 
 
 def as_solution_id(value: UUID | str | None) -> UUID:
@@ -54,7 +55,7 @@ def tenant_session(
     ``TenantSuspendedError``.
     """
     tenant = as_solution_id(solution_id)
-    person = None if person_id is None else as_person_id(person_id)
+    person = _person_of(sessions, person_id)
     with sessions() as session, session.begin():
         _set_local_role(session, APP_ROLE)
         session.execute(
@@ -102,14 +103,46 @@ def admin_session(
     own committed first, so the entry stays even when the admin work fails or rolls back.
     """
     tenant = None if solution_id is None else as_solution_id(solution_id)
-    person = None if person_id is None else as_person_id(person_id)
+    person = _person_of(sessions, person_id)
     with sessions() as session:
         with session.begin():
             _enter_superuser_mode(session, person)
-            record_superuser_use(session, reason=reason, solution_id=tenant, person_id=person)
+            _record(session, reason=reason, solution_id=tenant, person_id=person)
         with session.begin():
             _enter_superuser_mode(session, person)
             yield session
+
+
+def sessions_for_person(
+    sessions: sessionmaker[Session], person_id: UUID | str
+) -> sessionmaker[Session]:
+    """The same sessions acting for ``person_id``: every ``tenant_session`` and
+    ``admin_session`` opened from them carries that person (unless given another), so
+    library code that opens its own sessions (ingestion) is bound by the person's role."""
+    kw = dict(sessions.kw)
+    info = dict(kw.pop("info", None) or {})
+    info[PERSON_INFO_KEY] = as_person_id(person_id)
+    return sessionmaker(class_=sessions.class_, info=info, **kw)
+
+
+def _person_of(sessions: sessionmaker[Session], person_id: UUID | str | None) -> UUID | None:
+    if person_id is not None:
+        return as_person_id(person_id)
+    bound = (sessions.kw.get("info") or {}).get(PERSON_INFO_KEY)
+    return None if bound is None else as_person_id(bound)
+
+
+def _record(
+    session: Session, *, reason: str, solution_id: UUID | None, person_id: UUID | None
+) -> None:
+    try:
+        record_superuser_use(session, reason=reason, solution_id=solution_id, person_id=person_id)
+    except DBAPIError as exc:
+        if person_id is None or getattr(exc.orig, "sqlstate", None) != "42501":
+            raise
+        raise RoleError(
+            "superuser mode is for platform admins: ask one to act for you, or to make you one"
+        ) from exc
 
 
 def as_person_id(value: UUID | str) -> UUID:
