@@ -11,13 +11,13 @@ COMMAND = "supercore eval run --dataset evals/datasets/<dataset> --tenant {slug}
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def runs(solution_id: UUID, oracle_id: UUID) -> RunList:
+def runs(solution_id: UUID, oracle_id: UUID, person: str) -> RunList:
     with ui.tenant(solution_id) as session:
         return list_runs(session, oracle_id)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def comparison(solution_id: UUID, a: UUID, b: UUID) -> RunComparison:
+def comparison(solution_id: UUID, a: UUID, b: UUID, person: str) -> RunComparison:
     with ui.tenant(solution_id) as session:
         return compare_runs(session, a, b)
 
@@ -26,7 +26,7 @@ tenant = ui.current_tenant()
 st.title("Evaluations")
 oracle = ui.oracle_picker(tenant.solution_id, key="eval_oracle")
 with ui.shown_errors():
-    listed = runs(tenant.solution_id, oracle.oracle_id)
+    listed = runs(tenant.solution_id, oracle.oracle_id, ui.who().cache_key)
 if not listed.runs:
     st.info("No evaluation runs for this oracle yet. Run one from a terminal:")
     st.code(COMMAND.format(slug=tenant.slug, oracle=oracle.name), language="bash")
@@ -47,7 +47,7 @@ b = right.selectbox("Run B", ids, index=0, format_func=labels.__getitem__)
 if a == b:
     ui.fail("pick two different runs to compare")
 with ui.shown_errors():
-    result = comparison(tenant.solution_id, a, b)
+    result = comparison(tenant.solution_id, a, b, ui.who().cache_key)
 st.caption(
     f"B minus A over {result.paired_queries} shared queries, with paired bootstrap intervals."
 )

@@ -16,7 +16,7 @@ from supercore_core.usage import LatencyRow, UsageReport, latency_percentiles, u
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def database_stats(database_url: str | None) -> tuple[
+def database_stats(database_url: str | None, person: str) -> tuple[
     stats.TableSizes, stats.IndexUsages, stats.TopQueries, stats.VectorSettings
 ]:  # fmt: skip
     with ui.admin("index statistics page") as session:
@@ -29,7 +29,7 @@ def database_stats(database_url: str | None) -> tuple[
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def tenant_usage(solution_id: UUID, days: int) -> tuple[UsageReport, list[LatencyRow]]:
+def tenant_usage(solution_id: UUID, days: int, person: str) -> tuple[UsageReport, list[LatencyRow]]:
     since = datetime.now(UTC) - timedelta(days=days)
     with ui.tenant(solution_id) as session:
         return usage(session, since=since), latency_percentiles(session, since=since)
@@ -39,7 +39,7 @@ st.title("Index and usage")
 database, usage_tab = st.tabs(["Database (all tenants)", "Usage of the selected tenant"])
 
 with database, ui.shown_errors():
-    sizes, indexes, top, vector = database_stats(ui.settings().database_url)
+    sizes, indexes, top, vector = database_stats(ui.settings().database_url, ui.who().cache_key)
     st.caption("Database-wide figures, read in superuser mode (recorded in the audit log).")
     frame = sizes.to_frame()
     st.plotly_chart(
@@ -83,7 +83,7 @@ with usage_tab:
     tenant = ui.current_tenant()
     days = st.select_slider("Window (days)", options=[7, 30, 90, 365], value=30)
     with ui.shown_errors():
-        report, latency = tenant_usage(tenant.solution_id, days)
+        report, latency = tenant_usage(tenant.solution_id, days, ui.who().cache_key)
     st.caption(f"Tenant {tenant.name}, last {days} days, answers only (read under RLS).")
     a, b, c = st.columns(3)
     a.metric("Tokens", f"{report.total_tokens:,}")
