@@ -210,6 +210,12 @@ def current_tenant() -> TenantChoice:
     if picked is None:
         st.info("No tenant to show: see the sidebar.")
         st.stop()
+    if picked.status == "suspended":
+        st.warning(
+            f"{picked.name} is suspended, so it is read-only: no chat, no ingest, no edits. "
+            "A platform admin can make it active again.",
+            icon=":material/block:",
+        )
     return picked
 
 

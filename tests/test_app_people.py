@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from streamlit.testing.v1 import AppTest
 
 from supercore_core import admin_session
+from supercore_core.catalog import set_solution_status
 from supercore_core.people import add_person, grant, set_platform_admin
 from tests.factories import unique_slug
 from tests.test_app_pages import APP, TIMEOUT, Seeded, app_env, page_text, seed
@@ -180,6 +181,43 @@ def test_two_people_in_one_process_never_share_cached_results(
     assert picker_options(first) == [label(tenants[0])]
     assert picker_options(second) == [label(tenants[1])]
     assert tenants[0].filename not in page_text(second)
+
+
+def test_a_suspended_tenant_says_so_and_refuses_chat(
+    app_env: None, owner_engine: Engine, admin_sessions: sessionmaker[Session]
+) -> None:
+    frozen = seed(owner_engine, "frozen")
+    with admin_session(admin_sessions, reason="test: app suspended") as session:
+        subject = unique_slug("owner")
+        person = add_person(session, oidc_subject=subject)
+        grant(session, person_id=person.id, solution_id=frozen.solution_id, role="owner")
+        set_solution_status(session, frozen.solution_id, "suspended")
+    at = open_as(subject, "pages/chat.py")
+    assert at.warning[0].value.startswith(f"{frozen.name} is suspended, so it is read-only")
+    at.chat_input[0].set_value("What was the revenue?").run()
+    assert [e.value for e in at.error] == [
+        "this tenant is suspended, so it is read-only (no chat, no ingest, no edits): "
+        "a platform admin can make it active again"
+    ]
+
+
+@pytest.fixture
+def trusted_headers() -> Iterator[None]:
+    before = st.get_option("server.trustedUserHeaders")
+    st.config.set_option("server.trustedUserHeaders", {"X-Forwarded-User": "sub"})
+    yield
+    st.config.set_option("server.trustedUserHeaders", before)
+
+
+def test_trusted_proxy_headers_name_the_person(
+    app_env: None, trusted_headers: None, people: dict[str, str], tenants: tuple[Seeded, Seeded]
+) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.user = {"sub": people["editor"]}  # what the proxy's header became
+    at.run()
+    assert_ok(at)
+    assert picker_options(at) == [label(tenants[1])]
+    assert not [b for b in at.sidebar.button if b.label == "Sign out"]  # the proxy signs out
 
 
 @pytest.fixture
