@@ -4,16 +4,40 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from supercore_core.errors import NotFoundError, TenantSuspendedError, UserError
+from supercore_core.errors import (
+    NotFoundError,
+    TenantContextError,
+    TenantSuspendedError,
+    UserError,
+)
 from supercore_core.models import Oracle, Solution
 
 
 def solution_by_slug(session: Session, slug: str) -> Solution:
     """The tenant with ``slug`` (the session must be able to see it: admin or that tenant)."""
     found = session.scalars(select(Solution).where(Solution.slug == slug)).one_or_none()
+    if found is None:
+        raise NotFoundError(f"no tenant with slug {slug!r}: list tenants or create one first")
+    return found
+
+
+def solution_id_for_slug(session: Session, slug: str) -> UUID:
+    """The id of the tenant with ``slug``, for a login that is a member of supercore_admin,
+    without superuser mode (so the look-up is not an audit entry)."""
+    try:
+        found: UUID | None = session.execute(
+            text("SELECT solution_id_for_slug(:s)"), {"s": slug}
+        ).scalar_one()
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "42501":
+            raise
+        raise TenantContextError(
+            "this database login cannot look tenants up by slug: grant it supercore_admin "
+            "(GRANT supercore_admin TO <login>) or run `supercore db upgrade` first"
+        ) from exc
     if found is None:
         raise NotFoundError(f"no tenant with slug {slug!r}: list tenants or create one first")
     return found

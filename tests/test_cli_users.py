@@ -112,6 +112,8 @@ def test_a_suspended_tenant_refuses_chat_and_ingest(
     assert invoke("tenant", "add-oracle", "fees", "--tenant", tenant)[0] == 0
     with admin_session(admin_sessions, reason="test: suspend") as session:
         set_solution_status(session, solution_by_slug(session, tenant).id, "suspended")
+    with admin_session(admin_sessions, reason="test: count audit") as session:
+        before = list_audit(session, limit=1).entries[0].id
     for args in (
         ("chat", "--tenant", tenant, "--oracle", "fees", "-q", "What is the fee?"),
         ("ingest", str(DATA / "ingest" / "sample.md"), "--tenant", tenant, "--oracle", "fees"),
@@ -119,3 +121,7 @@ def test_a_suspended_tenant_refuses_chat_and_ingest(
         code, output = invoke(*args)
         assert code == 1, output
         assert "error: this tenant is suspended, so it is read-only" in output
+    with admin_session(admin_sessions, reason="test: count audit") as session:
+        entries = [e for e in list_audit(session, limit=50).entries if e.id > before]
+    # the two look-ups by slug left no entry: only the counting session itself
+    assert [e.reason for e in entries] == ["test: count audit"]

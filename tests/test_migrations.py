@@ -112,6 +112,7 @@ DEFINERS = {
     "person_id_for_email",
     "person_id_for_subject",
     "person_tenant_role",
+    "solution_id_for_slug",
     "tenant_memberships_audit",
 }
 

@@ -15,10 +15,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from supercore_core import Settings, admin_session, person_session, tenant_session
-from supercore_core.catalog import list_solutions, set_solution_status
+from supercore_core.catalog import list_solutions, set_solution_status, solution_id_for_slug
 from supercore_core.chat import ask
 from supercore_core.db.sessions import sessions_for_person
-from supercore_core.errors import NotFoundError, RoleError, TenantSuspendedError, UserError
+from supercore_core.errors import (
+    NotFoundError,
+    RoleError,
+    TenantContextError,
+    TenantSuspendedError,
+    UserError,
+)
 from supercore_core.ingest.pipeline import SourceFile, ingest
 from supercore_core.ops.audit import list_audit, record_superuser_use
 from supercore_core.people import (
@@ -489,3 +495,19 @@ def test_sign_in_reads_the_person_and_admin_flag(
     assert (admin.person.id, admin.is_platform_admin) == (world.people["admin"], True)
     assert (viewer.person.id, viewer.is_platform_admin) == (world.people["viewer"], False)
     assert sign_in(app_sessions, "unknown-subject") is None
+
+
+def test_tenant_ids_by_slug_for_admin_logins_without_superuser_mode(
+    app_sessions: sessionmaker[Session], admin_sessions: sessionmaker[Session], world: World
+) -> None:
+    slug = _slug(admin_sessions, world.tenant)
+    with admin_sessions() as session, session.begin():
+        assert solution_id_for_slug(session, slug) == world.tenant.solution_id
+        with pytest.raises(NotFoundError, match="no tenant with slug"):
+            solution_id_for_slug(session, "no-such-slug")
+    with (
+        app_sessions() as session,
+        session.begin(),
+        pytest.raises(TenantContextError, match="cannot look tenants up by slug"),
+    ):
+        solution_id_for_slug(session, slug)

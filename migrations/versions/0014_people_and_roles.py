@@ -42,6 +42,7 @@ DEFINERS = (
     "current_person_is_platform_admin()",
     "person_id_for_subject(text)",
     "person_id_for_email(text)",
+    "solution_id_for_slug(text)",
     "tenant_memberships_audit()",
 )
 _PIN = "SET search_path = pg_catalog, public, pg_temp"
@@ -167,6 +168,13 @@ LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER {_PIN} AS $$
     SELECT id FROM people WHERE lower(email) = lower(btrim(p_email)) AND active;
 $$;
 
+-- A tenant's id by slug for admin logins (the CLI's --tenant) without superuser mode, so
+-- routine look-ups stay out of the audit log; tenant-only logins may not call it.
+CREATE FUNCTION solution_id_for_slug(p_slug text) RETURNS uuid
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER {_PIN} AS $$
+    SELECT id FROM solutions WHERE slug = p_slug;
+$$;
+
 -- Superuser mode for a signed-in person needs a platform admin as well as the login's
 -- membership of supercore_admin; without a person it is what it was.
 CREATE OR REPLACE FUNCTION current_user_is_superuser() RETURNS boolean
@@ -267,7 +275,9 @@ ALTER TABLE platform_admins FORCE ROW LEVEL SECURITY;
 CREATE POLICY auth_lookup ON people FOR SELECT TO supercore_auth USING (true);
 CREATE POLICY auth_lookup ON tenant_memberships FOR SELECT TO supercore_auth USING (true);
 CREATE POLICY auth_lookup ON platform_admins FOR SELECT TO supercore_auth USING (true);
+CREATE POLICY auth_lookup ON solutions FOR SELECT TO supercore_auth USING (true);
 GRANT SELECT ON people, tenant_memberships, platform_admins TO supercore_auth;
+GRANT SELECT (id, slug) ON solutions TO supercore_auth;
 
 -- People and platform admins are managed in superuser mode; a person reads their own row,
 -- and an owner the people of their tenant (the Members page).
@@ -342,6 +352,8 @@ def upgrade() -> None:
     for lookup in ("person_id_for_subject(text)", "person_id_for_email(text)"):
         op.execute(f"REVOKE EXECUTE ON FUNCTION {lookup} FROM PUBLIC")
         op.execute(f"GRANT EXECUTE ON FUNCTION {lookup} TO {_APP}")
+    op.execute("REVOKE EXECUTE ON FUNCTION solution_id_for_slug(text) FROM PUBLIC")
+    op.execute("GRANT EXECUTE ON FUNCTION solution_id_for_slug(text) TO supercore_admin")
     op.execute(POLICIES)
     for table, level in GUARDED.items():
         op.execute(
@@ -357,6 +369,8 @@ def downgrade() -> None:
     op.execute("DROP POLICY audit_membership_insert ON audit_log")
     op.execute(OLD_AUDIT_INSERT)
     op.execute("DROP POLICY person_directory ON solutions")
+    op.execute("DROP POLICY auth_lookup ON solutions")
+    op.execute("REVOKE SELECT (id, slug) ON solutions FROM supercore_auth")
     op.execute(OLD_CURRENT_SOLUTION)
     op.execute(OLD_SUPERUSER)
     op.execute("DROP TABLE platform_admins, tenant_memberships, people")
