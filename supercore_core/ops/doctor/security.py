@@ -146,12 +146,35 @@ def check_audit_log(conn: Connection, limits: Limits) -> Check:
     return verdict("audit_log", problems, f"append-only, {entries} entries")
 
 
+# Revision 0014_people: the membership look-ups (and the membership audit trigger) read
+# past the callers' policies as supercore_auth, a role without login or RLS bypass.
+MEMBERSHIP_DEFINERS = frozenset(
+    {
+        "current_person_is_active",
+        "current_person_is_platform_admin",
+        "person_id_for_email",
+        "person_id_for_subject",
+        "person_tenant_role",
+        "solution_id_for_slug",
+        "tenant_memberships_audit",
+    }
+)
+_PINNED = ["search_path=pg_catalog, public, pg_temp"]
+
+
 def check_functions(conn: Connection, limits: Limits) -> Check:
-    """No SECURITY DEFINER function in public (it would run with its owner's rights)."""
+    """No SECURITY DEFINER function in public (it would run with its owner's rights), but
+    the membership look-ups, owned by supercore_auth with a pinned search_path."""
     rows = query_rows(
         conn,
-        "SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace AND prosecdef",
+        "SELECT proname, pg_get_userbyid(proowner), proconfig FROM pg_proc"
+        " WHERE pronamespace = 'public'::regnamespace AND prosecdef",
     )
+    problems = [
+        f"{name} is SECURITY DEFINER"
+        for name, owner, config in rows
+        if name not in MEMBERSHIP_DEFINERS or owner != "supercore_auth" or config != _PINNED
+    ]
     return verdict(
-        "functions", [f"{r[0]} is SECURITY DEFINER" for r in rows], "no SECURITY DEFINER functions"
+        "functions", problems, "SECURITY DEFINER only for the membership look-ups (supercore_auth)"
     )
