@@ -14,6 +14,8 @@ tenant_pages = [
     st.Page("pages/evaluations.py", title="Evaluations", icon=":material/science:"),
     st.Page("pages/members.py", title="Members", icon=":material/group:"),
 ]
+if not who.is_admin:  # admins read the same figures under Index and usage
+    tenant_pages.append(st.Page("pages/usage.py", title="Usage", icon=":material/monitoring:"))
 pages = {"Selected tenant": tenant_pages}
 if who.is_admin:  # the all-tenant pages use superuser mode: platform admins only
     pages = {

@@ -17,7 +17,14 @@ import streamlit as st
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from supercore_core import Settings, admin_session, make_engine, make_sessions, tenant_session
+from supercore_core import (
+    Settings,
+    admin_session,
+    make_engine,
+    make_sessions,
+    people,
+    tenant_session,
+)
 from supercore_core.catalog import list_oracles, list_solutions, oracle_by_id
 from supercore_core.db.sessions import person_session, sessions_for_person
 from supercore_core.documents import UploadStore
@@ -210,6 +217,7 @@ def current_tenant() -> TenantChoice:
     if picked is None:
         st.info("No tenant to show: see the sidebar.")
         st.stop()
+    _role_caption(picked)
     if picked.status == "suspended":
         st.warning(
             f"{picked.name} is suspended, so it is read-only: no chat, no ingest, no edits. "
@@ -217,6 +225,15 @@ def current_tenant() -> TenantChoice:
             icon=":material/block:",
         )
     return picked
+
+
+def _role_caption(picked: TenantChoice) -> None:
+    """Say which role the signed-in person acts with here (the database enforces it)."""
+    if who().person_id is None:
+        return
+    with shown_errors(), tenant(picked.solution_id) as session:
+        role = people.current_role(session)
+    st.sidebar.caption(f"Your role in {picked.name}: {role or 'none'}")
 
 
 def oracle_picker(solution_id: UUID, *, key: str, label: str = "Oracle") -> OracleChoice:

@@ -129,6 +129,16 @@ def test_a_member_cannot_reach_the_all_tenant_pages(
         at.switch_page(page)  # not registered for them at all
 
 
+def test_a_member_sees_their_role_and_their_tenants_usage(
+    app_env: None, people: dict[str, str], tenants: tuple[Seeded, Seeded]
+) -> None:
+    at = open_as(people["editor"], "pages/usage.py")
+    assert_ok(at)
+    assert f"Your role in {tenants[1].name}: editor" in [c.value for c in at.sidebar.caption]
+    assert [m.value for m in at.metric][:2] == ["42", "0.0010"]  # the seeded answer of B
+    assert tenants[0].name not in page_text(at)
+
+
 def test_a_viewer_cannot_delete_a_document(
     app_env: None, people: dict[str, str], tenants: tuple[Seeded, Seeded]
 ) -> None:
