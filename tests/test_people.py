@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from supercore_core import Settings, admin_session, person_session, tenant_session
+from supercore_core import Document, Settings, admin_session, person_session, tenant_session
 from supercore_core.catalog import list_solutions, set_solution_status, solution_id_for_slug
 from supercore_core.chat import ask
 from supercore_core.db.sessions import sessions_for_person
@@ -511,3 +511,17 @@ def test_tenant_ids_by_slug_for_admin_logins_without_superuser_mode(
         pytest.raises(TenantContextError, match="cannot look tenants up by slug"),
     ):
         solution_id_for_slug(session, slug)
+
+
+def test_a_refusal_at_commit_is_a_role_error_too(
+    app_sessions: sessionmaker[Session], world: World
+) -> None:
+    tenant = world.tenant
+    with (
+        pytest.raises(RoleError, match="viewer role may not change documents"),
+        tenant_session(
+            app_sessions, solution_id=tenant.solution_id, person_id=world.people["viewer"]
+        ) as session,
+    ):
+        session.add(Document(oracle_id=tenant.oracle_id, solution_id=tenant.solution_id,
+                             filename="late.txt", file_type="txt"))  # fmt: skip

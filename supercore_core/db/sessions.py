@@ -28,6 +28,21 @@ APP_ROLE = "supercore_app"
 ADMIN_ROLE = "supercore_admin"
 UNSPECIFIED_REASON = "unspecified (the caller gave no reason)"
 PERSON_INFO_KEY = "supercore_person_id"
+AUTH_ROLE = "supercore_auth"
+# Revision 0014_people: the membership look-ups (and the membership audit trigger) read
+# past the callers' policies as supercore_auth, a role without login or RLS bypass. The
+# only SECURITY DEFINER functions (the doctor checks; a restore re-owns them).
+MEMBERSHIP_DEFINERS = frozenset(
+    {
+        "current_person_is_active",
+        "current_person_is_platform_admin",
+        "person_id_for_email",
+        "person_id_for_subject",
+        "person_tenant_role",
+        "solution_id_for_slug",
+        "tenant_memberships_audit",
+    }
+)
 
 
 def as_solution_id(value: UUID | str | None) -> UUID:
@@ -56,7 +71,8 @@ def tenant_session(
     """
     tenant = as_solution_id(solution_id)
     person = _person_of(sessions, person_id)
-    with sessions() as session, session.begin():
+    # outermost, so that refusals at the commit's final flush are translated as well
+    with _refusals_as_user_errors(), sessions() as session, session.begin():
         _set_local_role(session, APP_ROLE)
         session.execute(
             text(
@@ -66,8 +82,7 @@ def tenant_session(
             ),
             {"sid": str(tenant), "pid": "" if person is None else str(person)},
         )
-        with _refusals_as_user_errors():
-            yield session
+        yield session
 
 
 @contextmanager

@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from supercore_core.db.sessions import ADMIN_ROLE, APP_ROLE
+from supercore_core.db.sessions import ADMIN_ROLE, APP_ROLE, AUTH_ROLE, MEMBERSHIP_DEFINERS
 from supercore_core.ops.doctor.report import Check, Limits, query_rows, query_value, verdict
 
 CONTEXT_SETTINGS = ("app.current_solution_id", "app.superuser_mode")
@@ -146,19 +146,6 @@ def check_audit_log(conn: Connection, limits: Limits) -> Check:
     return verdict("audit_log", problems, f"append-only, {entries} entries")
 
 
-# Revision 0014_people: the membership look-ups (and the membership audit trigger) read
-# past the callers' policies as supercore_auth, a role without login or RLS bypass.
-MEMBERSHIP_DEFINERS = frozenset(
-    {
-        "current_person_is_active",
-        "current_person_is_platform_admin",
-        "person_id_for_email",
-        "person_id_for_subject",
-        "person_tenant_role",
-        "solution_id_for_slug",
-        "tenant_memberships_audit",
-    }
-)
 _PINNED = ["search_path=pg_catalog, public, pg_temp"]
 
 
@@ -173,7 +160,7 @@ def check_functions(conn: Connection, limits: Limits) -> Check:
     problems = [
         f"{name} is SECURITY DEFINER"
         for name, owner, config in rows
-        if name not in MEMBERSHIP_DEFINERS or owner != "supercore_auth" or config != _PINNED
+        if name not in MEMBERSHIP_DEFINERS or owner != AUTH_ROLE or config != _PINNED
     ]
     return verdict(
         "functions", problems, "SECURITY DEFINER only for the membership look-ups (supercore_auth)"
