@@ -4,10 +4,15 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from supercore_core.errors import NotFoundError, UserError
+from supercore_core.errors import (
+    NotFoundError,
+    TenantContextError,
+    TenantSuspendedError,
+    UserError,
+)
 from supercore_core.models import Oracle, Solution
 from supercore_core.oracle_settings import check_model, check_retrieval
 
@@ -20,6 +25,25 @@ def solution_by_slug(session: Session, slug: str) -> Solution:
             f"no tenant with slug {slug!r}: `supercore tenant list` shows the tenants, "
             "or create one first"
         )
+    return found
+
+
+def solution_id_for_slug(session: Session, slug: str) -> UUID:
+    """The id of the tenant with ``slug``, for a login that is a member of supercore_admin,
+    without superuser mode (so the look-up is not an audit entry)."""
+    try:
+        found: UUID | None = session.execute(
+            text("SELECT solution_id_for_slug(:s)"), {"s": slug}
+        ).scalar_one()
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "42501":
+            raise
+        raise TenantContextError(
+            "this database login cannot look tenants up by slug: grant it supercore_admin "
+            "(GRANT supercore_admin TO <login>) or run `supercore db upgrade` first"
+        ) from exc
+    if found is None:
+        raise NotFoundError(f"no tenant with slug {slug!r}: list tenants or create one first")
     return found
 
 
@@ -118,6 +142,20 @@ def set_solution_status(session: Session, solution_id: UUID, status: str) -> Sol
     solution.status = status
     session.flush()
     return solution
+
+
+def require_not_suspended(session: Session, solution_id: UUID) -> None:
+    """Raise ``TenantSuspendedError`` when the tenant is suspended (read-only).
+
+    The database refuses the writes anyway (revision 0016); checking first means no
+    model is called and no tokens are spent on a question that cannot be recorded.
+    """
+    status = session.scalar(select(Solution.status).where(Solution.id == solution_id))
+    if status == "suspended":
+        raise TenantSuspendedError(
+            "this tenant is suspended, so it is read-only (no chat, no ingest, no edits): "
+            "a platform admin can make it active again"
+        )
 
 
 def list_oracles(

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from supercore_core import followup
 from supercore_core.budget import check_budget
-from supercore_core.catalog import oracle_by_id
+from supercore_core.catalog import oracle_by_id, require_not_suspended
 from supercore_core.config import Settings
 from supercore_core.embedding import Embedder
 from supercore_core.errors import LLMProviderError, UserError
@@ -135,6 +135,7 @@ def ask(
     oracle = oracle_by_id(session, oracle_id)
     if oracle.status != "active":
         raise UserError(f"oracle {oracle.oracle_name!r} is {oracle.status}, not active")
+    require_not_suspended(session, oracle.solution_id)
     conversation_id = _conversation(session, oracle, session_id, user_id, question)
     history = _history(session, conversation_id)
     cfg = retrieval or RetrievalConfig.for_oracle(oracle)

@@ -9,10 +9,10 @@ from uuid import UUID
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
-from supercore_core.catalog import oracle_by_id, oracle_by_name, solution_by_slug
+from supercore_core.catalog import oracle_by_id, oracle_by_name, solution_id_for_slug
 from supercore_core.config import Settings
 from supercore_core.db.engine import make_engine, make_sessions
-from supercore_core.db.sessions import admin_session, tenant_session
+from supercore_core.db.sessions import tenant_session
 from supercore_core.embedding import Embedder, embedder_for
 from supercore_core.errors import UserError
 
@@ -64,9 +64,10 @@ def cli_sessions() -> Iterator[sessionmaker[Session]]:
 def resolve(
     sessions: sessionmaker[Session], tenant: str, oracle: str | None
 ) -> tuple[UUID, UUID | None]:
-    """Tenant slug and oracle name to ids (the slug is looked up as admin)."""
-    with admin_session(sessions, reason=f"look up tenant {tenant!r} by slug") as session:
-        solution_id = solution_by_slug(session, tenant).id
+    """Tenant slug and oracle name to ids (the slug is looked up without superuser mode, so
+    routine commands leave no audit entry; the login must be a member of supercore_admin)."""
+    with sessions() as session, session.begin():
+        solution_id = solution_id_for_slug(session, tenant)
     if oracle is None:
         return solution_id, None
     with tenant_session(sessions, solution_id=solution_id) as session:

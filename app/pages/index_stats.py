@@ -17,7 +17,7 @@ from supercore_core.usage import LatencyRow, UsageReport, latency_percentiles, u
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def database_stats(database_url: str | None) -> tuple[
+def database_stats(database_url: str | None, person: str) -> tuple[
     stats.TableSizes, stats.IndexUsages, stats.TopQueries, stats.VectorSettings
 ]:  # fmt: skip
     with ui.admin("index statistics page") as session:
@@ -30,7 +30,7 @@ def database_stats(database_url: str | None) -> tuple[
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def tenant_usage(solution_id: UUID, days: int) -> tuple[UsageReport, list[LatencyRow]]:
+def tenant_usage(solution_id: UUID, days: int, person: str) -> tuple[UsageReport, list[LatencyRow]]:
     since = datetime.now(UTC) - timedelta(days=days)
     with ui.tenant(solution_id) as session:
         return usage(session, since=since), latency_percentiles(session, since=since)
@@ -42,7 +42,7 @@ LARGEST = 12
 SIZE_PARTS = {"table_bytes": "Table data", "index_bytes": "Indexes", "toast_bytes": "TOAST"}
 
 with database, ui.shown_errors():
-    sizes, indexes, top, vector = database_stats(ui.settings().database_url)
+    sizes, indexes, top, vector = database_stats(ui.settings().database_url, ui.who().cache_key)
     st.caption("Database-wide figures, read in superuser mode (recorded in the audit log).")
     frame = sizes.to_frame()
     index_frame = indexes.to_frame()
@@ -101,7 +101,7 @@ with usage_tab:
     tenant = ui.current_tenant()
     days = st.select_slider("Window (days)", options=[7, 30, 90, 365], value=30)
     with ui.shown_errors():
-        report, latency = tenant_usage(tenant.solution_id, days)
+        report, latency = tenant_usage(tenant.solution_id, days, ui.who().cache_key)
     st.caption(f"Tenant {tenant.name}, last {days} days, answers only (read under RLS).")
     frame = report.to_frame()
     a, b, c, d = st.columns(4)

@@ -17,7 +17,9 @@ ACTIVITY = ["documents", "messages", "total_tokens"]
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def load(database_url: str | None, days: int) -> tuple[stats.Overview, stats.Trends, AuditLog]:
+def load(
+    database_url: str | None, days: int, person: str
+) -> tuple[stats.Overview, stats.Trends, AuditLog]:
     with ui.admin("overview page") as session:
         return (
             stats.overview(session),
@@ -31,7 +33,7 @@ st.title("Overview")
 st.caption("All tenants, read in superuser mode (recorded in the audit log).")
 days = st.select_slider("Trend window (days)", options=[7, 14, 30, 90], value=30)
 with ui.shown_errors():
-    overview, trends, audit = load(ui.settings().database_url, days)
+    overview, trends, audit = load(ui.settings().database_url, days, ui.who().cache_key)
 
 figures = [
     ("Tenants", f"{len(overview.rows):,}"),

@@ -30,7 +30,7 @@ ui.show_done()
 
 # --- Tenants (admin) ---------------------------------------------------------------------
 with ui.shown_errors():
-    tenants = ui.tenant_choices(ui.settings().database_url)
+    tenants = ui.tenant_choices(ui.settings().database_url, ui.who().cache_key)
 st.dataframe(
     [{"name": t.name, "slug": t.slug, "status": t.status} for t in tenants],
     hide_index=True,
@@ -61,7 +61,7 @@ with right.form("tenant_status"):
 st.divider()
 picked = ui.current_tenant()
 st.header(f"Oracles of {picked.name}")
-oracles = ui.oracle_choices(picked.solution_id)
+oracles = ui.oracle_choices(picked.solution_id, ui.who().cache_key)
 st.dataframe(
     [{"oracle": o.name, "type": o.oracle_type, "status": o.status} for o in oracles],
     hide_index=True,
