@@ -1,22 +1,9 @@
 """`supercore tenant list` and `supercore oracle list --tenant`: tables and clear errors."""
 
-import pytest
-from typer.testing import CliRunner
-
-from supercore_core.cli import app
 from tests.factories import unique_slug
+from tests.test_cli_rag import cli_env, invoke
 
-runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
+__all__ = ["cli_env"]  # the fixture, imported for the tests below
 
 
 def row_of(output: str, first: str) -> list[str]:

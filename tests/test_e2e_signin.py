@@ -6,8 +6,6 @@ Screenshots go to tests/artifacts/ (git-ignored). Skipped without chromium or th
 
 import os
 import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,10 +23,10 @@ from tests.test_e2e_browser import (
     browser,
     free_port,
     pytestmark,
+    serve,
     settled,
     shoot,
     wait_for_text,
-    wait_healthy,
 )
 
 __all__ = ["browser", "pytestmark"]
@@ -76,21 +74,8 @@ def dashboard(
     env = os.environ | {"SUPERCORE_DATABASE_URL": admin_login_url,
                         "SUPERCORE_DATA_DIR": str(folder), "HF_HUB_OFFLINE": "1"}  # fmt: skip
     env.pop("DATABASE_URL", None)
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
-        "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--browser.gatherUsageStats", "false", "--server.headless", "true",
-        "--secrets.files", str(secrets_file),
-    ]  # fmt: skip
-    with (folder / "streamlit.log").open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)  # noqa: S603
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_healthy(url, process)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
+    with serve(port, env, folder / "streamlit.log", "--secrets.files", str(secrets_file)) as url:
+        yield url
 
 
 def sign_in(driver: Any, dashboard: str, subject: str) -> None:

@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from supercore_core.db import migrate
+from supercore_core.db.sessions import MEMBERSHIP_DEFINERS
 from tests.factories import TABLES
 
 REVISIONS = [f"{n:04d}" for n in range(1, 17)]
@@ -106,15 +107,7 @@ def test_group_roles_cannot_bypass_rls(owner_engine: Engine, role: str) -> None:
 
 # The membership lookups and the membership audit trigger only: owned by supercore_auth
 # (no login, no RLS bypass, in no other group), with a pinned search_path.
-DEFINERS = {
-    "current_person_is_active",
-    "current_person_is_platform_admin",
-    "person_id_for_email",
-    "person_id_for_subject",
-    "person_tenant_role",
-    "solution_id_for_slug",
-    "tenant_memberships_audit",
-}
+DEFINERS = MEMBERSHIP_DEFINERS
 
 
 def test_security_definer_functions_are_the_membership_ones(owner_engine: Engine) -> None:

@@ -2,10 +2,13 @@
 
 import re
 import uuid
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import streamlit as st
 import workbench_ui as ui
+from golden_capture import save_to_golden_set
 
 from supercore_core.catalog import oracle_by_id
 from supercore_core.chat import ask
@@ -73,7 +76,10 @@ def show_answered(solution_id: uuid.UUID, questions: list[AskedQuestion]) -> Non
         )  # fmt: skip
 
 
-def show_message(message: StoredMessage) -> None:
+def show_message(
+    message: StoredMessage, capture: Callable[[StoredMessage], None] | None = None
+) -> None:
+    """One turn; ``capture`` adds the save-to-golden-set form under an answer's sources."""
     with st.chat_message(message.role):
         st.markdown(hard_breaks(inert_markdown(message.content)))
         if message.role != "assistant":
@@ -83,10 +89,13 @@ def show_message(message: StoredMessage) -> None:
             with st.expander(f"Sources ({len(message.sources)})"):
                 st.markdown("  \n".join(source_line(source) for source in message.sources))
                 st.caption(SIMILARITY_NOTE)
+            if capture is not None:
+                capture(message)
 
 
 tenant = ui.current_tenant()
 st.title("Chat")
+ui.show_done()
 picked = ui.oracle_picker(tenant.solution_id, key="chat_oracle")
 with ui.shown_errors(), ui.tenant(tenant.solution_id) as session:
     oracle = oracle_by_id(session, picked.oracle_id)
@@ -115,8 +124,14 @@ with ui.shown_errors(), ui.tenant(tenant.solution_id) as session:
     history = conversation_messages(
         session, oracle_id=picked.oracle_id, session_id=state["session_id"]
     )
+can_edit = ui.can_edit(tenant.solution_id)
+asked: str | None = None
 for message in history:
-    show_message(message)
+    capture = None
+    if can_edit and asked is not None and message.role == "assistant":
+        capture = partial(save_to_golden_set, tenant.solution_id, picked.oracle_id, asked)
+    show_message(message, capture)
+    asked = message.content if message.role == "user" else None
 if not history:
     with ui.shown_errors(), ui.tenant(tenant.solution_id) as session:
         answered = answered_questions(session)
