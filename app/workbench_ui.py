@@ -68,10 +68,13 @@ def done(message: str) -> NoReturn:
     st.rerun()
 
 
-def show_done() -> None:
-    """Show the message ``done`` left for this run, if any."""
+def show_done(*, toast: bool = False) -> None:
+    """Show the message ``done`` left for this run, if any (``toast``: as a toast, for pages
+    such as Chat whose reader is at the bottom)."""
     message = st.session_state.pop(_FLASH, None)
-    if message:
+    if message and toast:
+        st.toast(message, icon=":material/check_circle:")
+    elif message:
         st.success(message)
 
 

@@ -21,11 +21,15 @@ def solution_by_slug(session: Session, slug: str) -> Solution:
     """The tenant with ``slug`` (the session must be able to see it: admin or that tenant)."""
     found = session.scalars(select(Solution).where(Solution.slug == slug)).one_or_none()
     if found is None:
-        raise NotFoundError(
-            f"no tenant with slug {slug!r}: `supercore tenant list` shows the tenants, "
-            "or create one first"
-        )
+        raise _no_tenant(slug)
     return found
+
+
+def _no_tenant(slug: str) -> NotFoundError:
+    return NotFoundError(
+        f"no tenant with slug {slug!r}: `supercore tenant list` shows the tenants, "
+        "or create one first"
+    )
 
 
 def solution_id_for_slug(session: Session, slug: str) -> UUID:
@@ -43,7 +47,7 @@ def solution_id_for_slug(session: Session, slug: str) -> UUID:
             "(GRANT supercore_admin TO <login>) or run `supercore db upgrade` first"
         ) from exc
     if found is None:
-        raise NotFoundError(f"no tenant with slug {slug!r}: list tenants or create one first")
+        raise _no_tenant(slug)
     return found
 
 

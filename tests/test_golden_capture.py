@@ -149,8 +149,8 @@ def test_the_chat_page_saves_an_answer_into_a_golden_set(
     next(b for b in at.button if b.label == "Save question").click().run()
 
     assert_rendered(at)
-    assert any("saved to golden set from-chat as q1: 2 relevant of 3" in s.value
-               for s in at.success)  # fmt: skip
+    assert any("saved to golden set from-chat as q1: 2 relevant of 3" in t.value
+               for t in at.toast)  # fmt: skip
     _, by_document, draft = grades(app_sessions, solution_id, oracle_id, "from-chat")
     assert by_document == {turbine: 1, weather: 0}
     assert draft == "It produced 4 MW [1]."

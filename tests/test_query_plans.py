@@ -106,13 +106,14 @@ def big_oracle(owner_engine: Engine) -> tuple[uuid.UUID, uuid.UUID]:
 def test_lexical_search_uses_the_gin_index_under_rls(
     app_sessions: sessionmaker[Session], big_oracle: tuple[uuid.UUID, uuid.UUID]
 ) -> None:
-    solution_id, oracle_id = big_oracle
+    solution_id, _ = big_oracle
+    # No oracle filter: whichever oracle-id index the planner might prefer once the whole
+    # suite's chunks shape the statistics, the match can only come from the GIN index (or a
+    # scan), and RLS must not stop it (the policy's qual is not an index condition).
     plan = _plan(
         app_sessions,
         solution_id,
-        "SELECT id FROM document_chunks WHERE oracle_id = :o"
-        " AND content_tsv @@ to_tsquery('english', 'hedging')",
-        o=oracle_id,
+        "SELECT id FROM document_chunks WHERE content_tsv @@ to_tsquery('english', 'hedging')",
     )
     assert "idx_document_chunks_content_tsv" in plan, plan
 

@@ -95,7 +95,7 @@ def show_message(
 
 tenant = ui.current_tenant()
 st.title("Chat")
-ui.show_done()
+ui.show_done(toast=True)
 picked = ui.oracle_picker(tenant.solution_id, key="chat_oracle")
 with ui.shown_errors(), ui.tenant(tenant.solution_id) as session:
     oracle = oracle_by_id(session, picked.oracle_id)
