@@ -17,6 +17,13 @@ with ui.shown_errors(), ui.tenant(tenant.solution_id) as session:
     members = people.members_of(session, tenant.solution_id)
 ui.show_done()
 st.caption(f"Tenant {tenant.name}: you act as {role or 'nobody'} here.")
+if not members:
+    st.info(
+        "No one is a member of this tenant yet. A platform admin registers people with "
+        "`supercore user add SUBJECT --email EMAIL` (SUBJECT: the sign-in's sub claim); an "
+        "owner then grants each a role below. Roles: viewer reads and chats, editor also "
+        "changes documents, oracles and evaluations, owner also manages members."
+    )
 st.dataframe(
     pd.DataFrame(
         [(m.person.label, m.person.email, m.role, m.person.active) for m in members],
