@@ -29,6 +29,11 @@ from supercore_core.embedding import minilm_embedder
 _state: dict[str, str] = {}
 _env: dict[str, str] = {}  # what the kernels need
 _saved: dict[str, str | None] = {}  # the values they replaced
+# Exported ONNX models are shared with the tests of this checkout (exported once, before any
+# kernel starts, so no notebook output mentions it).
+os.environ.setdefault(
+    "SUPERCORE_MODEL_DIR", str(Path(__file__).parents[1] / "build" / "test-models")
+)
 
 
 def _with_database(url: str, database: str) -> str:

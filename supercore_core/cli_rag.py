@@ -7,8 +7,14 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from supercore_core.catalog import create_oracle, create_solution
-from supercore_core.cli_support import cli_sessions, oracle_embedder, resolve, user_errors
+from supercore_core.catalog import create_oracle, create_solution, list_oracles
+from supercore_core.cli_support import (
+    cli_sessions,
+    echo_table,
+    oracle_embedder,
+    resolve,
+    user_errors,
+)
 from supercore_core.config import Settings
 from supercore_core.db.sessions import admin_session, tenant_session
 from supercore_core.embedding import minilm_embedder
@@ -21,13 +27,15 @@ from supercore_core.ingest.progress import IngestMeter, tqdm_updater
 from supercore_core.ingest.sources import read_source
 from supercore_core.questions import check_question
 from supercore_core.rendering import terminal_text
-from supercore_core.retrieval import MODES, Mode, search
+from supercore_core.retrieval import MODES, Mode, RetrievalConfig, search
+from supercore_core.stats import overview
 
 TenantOpt = Annotated[str, typer.Option("--tenant", help="tenant slug")]
 OracleOpt = Annotated[str, typer.Option("--oracle", help="oracle name")]
 ModeOpt = Annotated[str | None, typer.Option("--mode", help="dense, lexical or hybrid")]
 
 tenant_app = typer.Typer(no_args_is_help=True, help="Tenants and their oracles.")
+oracle_app = typer.Typer(no_args_is_help=True, help="The oracles of a tenant.")
 eval_app = typer.Typer(no_args_is_help=True, help="Evaluations.")
 
 
@@ -50,6 +58,47 @@ def tenant_create(slug: str, name: str) -> None:
     ):
         solution = create_solution(session, slug=slug, name=name)
         typer.echo(f"tenant {slug} created: {solution.id}")
+
+
+@tenant_app.command("list")
+@user_errors
+def tenant_list() -> None:
+    """List every tenant with its status and what it holds (read in superuser mode)."""
+    with (
+        cli_sessions() as sessions,
+        admin_session(sessions, reason="CLI: list tenants") as session,
+    ):
+        rows = overview(session).rows
+    if not rows:
+        typer.echo("no tenants yet: `supercore tenant create SLUG NAME` or `supercore demo load`")
+        return
+    echo_table(
+        ["slug", "name", "status", "oracles", "documents", "chunks", "messages"],
+        [[r.slug, r.name, r.status, r.oracles, r.documents, r.chunks, r.messages] for r in rows],
+    )
+
+
+@oracle_app.command("list")
+@user_errors
+def oracle_list(tenant: TenantOpt) -> None:
+    """List a tenant's oracles: type, status, language model and retrieval mode."""
+    with cli_sessions() as sessions:
+        solution_id, _ = resolve(sessions, tenant, None)
+        with tenant_session(sessions, solution_id=solution_id) as session:
+            oracles = list_oracles(session, solution_id)
+    if not oracles:
+        typer.echo(
+            f"{tenant} has no oracle yet: `supercore tenant add-oracle NAME --tenant {tenant}`"
+        )
+        return
+    echo_table(
+        ["name", "type", "status", "model", "retrieval"],
+        [
+            [o.oracle_name, o.oracle_type, o.status, f"{o.llm_provider}/{o.llm_model}",
+             RetrievalConfig.from_oracle(o.retrieval_config).mode]
+            for o in oracles
+        ],
+    )  # fmt: skip
 
 
 @tenant_app.command("add-oracle")

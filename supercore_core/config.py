@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     # The bundled MiniLM's implementation: "onnx" (fp32, passes the parity gate), "onnx-int8"
     # (fp32 ONNX on CPUs without VNNI) or "torch" (the reference); see embedding.choice.
     embedder: Literal["onnx", "onnx-int8", "torch"] = "onnx"
+    # Where the exported ONNX files are kept (SUPERCORE_MODEL_DIR; default <data_dir>/models).
+    model_dir: Path | None = None
     # "provider/model" -> price; wins over genai-prices (e.g. a negotiated or local model).
     price_overrides: dict[str, PriceOverride] = Field(default_factory=dict)
     # Ingestion limits per document (supercore_core.ingest.limits.IngestLimits; README).
@@ -70,6 +72,11 @@ class Settings(BaseSettings):
     ingest_max_html_depth: int = Field(default=512, ge=1)
     ingest_max_html_tags: int = Field(default=300_000, ge=1)
     ingest_max_chunk_bytes: int = Field(default=200_000, ge=1_000)
+
+    @property
+    def models_dir(self) -> Path:
+        """Where the exported ONNX model files live."""
+        return self.model_dir or self.data_dir / "models"
 
     @property
     def uses_embedded_server(self) -> bool:

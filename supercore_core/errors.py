@@ -36,6 +36,14 @@ class TenantContextError(UserError):
     """A tenant-scoped operation was attempted without a valid tenant."""
 
 
+class TenantSuspendedError(UserError):
+    """The tenant is suspended: read-only for everyone in a tenant session."""
+
+
+class RoleError(UserError):
+    """The signed-in person's tenant role does not allow this (or they are not a member)."""
+
+
 class NotFoundError(UserError):
     """A tenant, oracle, document or other named thing does not exist (or is not visible)."""
 

@@ -126,5 +126,7 @@ def test_int8_falls_back_to_fp32_without_vnni_and_says_so_once(
 def test_model_files_are_keyed_by_variant_and_versions(tmp_path: Path) -> None:
     fp32, int8 = model_file(tmp_path, "onnx"), model_file(tmp_path, "onnx-int8")
     assert fp32 != int8
-    assert fp32.parent == tmp_path / "models"
+    assert fp32.parent == tmp_path
+    assert Settings(data_dir=tmp_path, model_dir=None).models_dir == tmp_path / "models"
+    assert Settings(data_dir=tmp_path, model_dir=tmp_path / "m").models_dir == tmp_path / "m"
     assert fp32.name.startswith("all-MiniLM-L6-v2-onnx-") and fp32.suffix == ".onnx"

@@ -4,6 +4,7 @@ import re
 from uuid import UUID
 
 import streamlit as st
+import table_columns
 import workbench_ui as ui
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
@@ -28,13 +29,15 @@ def plain(text: str) -> str:
 
 
 @st.cache_data(ttl=10, show_spinner=False)
-def load_documents(solution_id: UUID, oracle_id: UUID) -> documents.DocumentList:
+def load_documents(solution_id: UUID, oracle_id: UUID, person: str) -> documents.DocumentList:
     with ui.tenant(solution_id) as session:
         return documents.list_documents(session, oracle_id)
 
 
 @st.cache_data(ttl=10, show_spinner=False)
-def load_chunks(solution_id: UUID, document_id: UUID, offset: int) -> documents.ChunkPage:
+def load_chunks(
+    solution_id: UUID, document_id: UUID, offset: int, person: str
+) -> documents.ChunkPage:
     with ui.tenant(solution_id) as session:
         return documents.chunk_page(session, document_id, offset=offset, limit=PAGE_SIZE)
 
@@ -103,7 +106,7 @@ if submitted:
             st.success(plain(f"{outcome.filename}: {outcome.chunks} chunks"))
 
 with ui.shown_errors():
-    listed = load_documents(tenant.solution_id, oracle.oracle_id)
+    listed = load_documents(tenant.solution_id, oracle.oracle_id, ui.who().cache_key)
 counts = st.columns(4)
 for column, status in zip(counts, ("pending", "processing", "completed", "failed"), strict=True):
     column.metric(status.capitalize(), listed.count(status))
@@ -113,7 +116,16 @@ if not listed.rows:
 st.dataframe(
     listed.to_frame().drop(columns=["document_id", "has_original"]),
     hide_index=True,
-    column_config={"error": st.column_config.TextColumn("reason (failed)")},
+    column_config=table_columns.columns(
+        "size_bytes",
+        "created_at",
+        "status",
+        "chunks",
+        filename="File",
+        file_type="Type",
+        processed_at=table_columns.datetime_column("Processed"),
+        error=st.column_config.TextColumn("Reason (failed)"),
+    ),
 )
 
 st.subheader("Chunks")
@@ -125,7 +137,9 @@ row = by_id[document_id]
 pages = max(1, -(-row.chunks // PAGE_SIZE))
 page = st.number_input("Page", 1, pages, 1, key=f"page_{document_id}") if pages > 1 else 1
 with ui.shown_errors():
-    chunks = load_chunks(tenant.solution_id, document_id, (int(page) - 1) * PAGE_SIZE)
+    chunks = load_chunks(
+        tenant.solution_id, document_id, (int(page) - 1) * PAGE_SIZE, ui.who().cache_key
+    )
 st.caption(f"{chunks.total} chunks, page {page} of {pages}")
 for chunk in chunks.rows:
     with st.expander(f"#{chunk.chunk_index} · {chunk.tokens or '?'} tokens"):

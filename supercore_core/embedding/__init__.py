@@ -48,13 +48,13 @@ def minilm_embedder(settings: Settings, implementation: Implementation | None = 
     chosen = effective(implementation or settings.embedder, vnni=has_vnni())
     if chosen == "torch":
         return MiniLMEmbedder()
-    return onnx_embedder(settings.data_dir, chosen)
+    return onnx_embedder(settings.models_dir, chosen)
 
 
 @functools.cache
-def onnx_embedder(data_dir: Path, variant: Implementation) -> OnnxMiniLMEmbedder:
+def onnx_embedder(models_dir: Path, variant: Implementation) -> OnnxMiniLMEmbedder:
     """The ONNX embedder of ``variant``, exporting its model file first if missing."""
-    path = model_file(data_dir, variant)
+    path = model_file(models_dir, variant)
     if not path.exists():
         from supercore_core.embedding.onnx_export import build
 

@@ -4,7 +4,7 @@
 ``onnx-int8`` or ``torch`` (the reference). int8 keeps its accuracy only with the CPU's
 VNNI dot-product instructions; without them ``onnx-int8`` falls back to fp32 ONNX and
 says so once. ONNX files are exported from
-the bundled weights on first use and kept under ``<data_dir>/models``, named by the
+the bundled weights on first use and kept under ``Settings.models_dir``, named by the
 variant and a key over the versions that shape them, so an upgrade rebuilds them.
 """
 
@@ -58,8 +58,8 @@ def _version(package: str) -> str:
         return "-"
 
 
-def model_file(data_dir: Path, variant: Implementation) -> Path:
+def model_file(models_dir: Path, variant: Implementation) -> Path:
     """Where the ONNX file of ``variant`` lives (a new name when a shaping version changes)."""
     shaped_by = [EXPORT_REVISION, variant, *(f"{p}={_version(p)}" for p in _SHAPERS)]
     key = hashlib.sha256("\n".join(shaped_by).encode()).hexdigest()[:12]
-    return data_dir / "models" / f"{DEFAULT_MODEL}-{variant}-{key}.onnx"
+    return models_dir / f"{DEFAULT_MODEL}-{variant}-{key}.onnx"

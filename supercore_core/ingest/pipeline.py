@@ -22,9 +22,10 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from supercore_core.catalog import oracle_by_id
+from supercore_core.catalog import oracle_by_id, require_not_suspended
 from supercore_core.db.sessions import tenant_session
 from supercore_core.embedding import Embedder
+from supercore_core.errors import RoleError, TenantSuspendedError
 from supercore_core.ingest.chunking import Chunk, ChunkingConfig, cap_chunk_bytes, chunk_blocks
 from supercore_core.ingest.failures import embedding_failure, failure_reason
 from supercore_core.ingest.limits import IngestLimits
@@ -46,6 +47,9 @@ STEPS = ("parse", "chunk", "embed", "store")
 BATCH_DOCUMENTS = 32  # documents whose chunks are embedded in one call
 BATCH_CHARS = 8_000_000  # ... or fewer, once their chunks hold this much text
 _INTERRUPTED = "ingestion was interrupted before this document was stored: ingest it again"
+
+# Refusals of the person's role or of a suspended tenant end the whole run, not one file.
+_REFUSALS = (RoleError, TenantSuspendedError)
 
 
 @dataclass
@@ -77,6 +81,7 @@ def ingest(
     """
     with tenant_session(sessions, solution_id=solution_id) as session:
         oracle = oracle_by_id(session, oracle_id)  # checked once: NotFoundError for others' ids
+        require_not_suspended(session, solution_id)
         config = chunking or _oracle_chunking(oracle.retrieval_config)
     run = _Run(sessions, solution_id, oracle_id, embedder, config, limits or IngestLimits())
     try:
@@ -135,6 +140,8 @@ class _Run:
         try:
             check_filename(source.filename)
             claim = register(self.sessions, self.solution_id, self.oracle_id, source, digest)
+        except _REFUSALS:
+            raise
         except Exception as exc:  # a bad name, or the database refused the row
             reason = failure_reason(exc, source.filename, "registering it")
             return _Item(source.filename, outcome=_failed(source.filename, None, reason))
@@ -180,6 +187,8 @@ class _Run:
         try:
             flat = iter(self._embed(ready))
             return [(item, [next(flat) for _ in item.chunks]) for item in ready]
+        except _REFUSALS:
+            raise
         except Exception as exc:
             if len(ready) == 1:
                 self._fail(ready[0], embedding_failure(exc))
@@ -196,6 +205,8 @@ class _Run:
         """Any failure inside fails this document only, with a reason a user can act on."""
         try:
             yield
+        except _REFUSALS:
+            raise
         except Exception as exc:
             self._fail(item, failure_reason(exc, item.filename, doing))
 
