@@ -4,8 +4,8 @@ A chunk size N is evaluated on the scratch oracle ``<oracle>~chunks<N>`` (purpos
 ``rechunk``, hidden from pickers, removed by ``eval clean``) that holds a copy of each
 ingested document of the live oracle: its stored original when one is kept, else its text
 rebuilt from its chunks (``chunk_text``; as ``<file name>.txt``, or ``.md`` when it holds
-tables), ingested through the pipeline at N tokens. Chunk texts the tenant has embedded before come from its embedding
-cache, so only new texts are embedded. The live oracle is only read.
+tables), ingested through the pipeline at N tokens. Chunk texts the tenant has embedded
+before come from its embedding cache, so only new texts are embedded. The live oracle is only read.
 
 A copy is kept for the next sweep: copies of documents no longer in the live oracle are
 deleted, unchanged sources are skipped by the pipeline and changed ones replaced; a copy
