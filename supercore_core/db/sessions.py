@@ -58,18 +58,19 @@ def admin_session(
     *,
     reason: str = UNSPECIFIED_REASON,
     solution_id: UUID | str | None = None,
+    action: str = "superuser_mode",
 ) -> Iterator[Session]:
     """One transaction as ``supercore_admin`` in superuser mode (cross-tenant work).
 
-    Every use is recorded in the append-only ``audit_log`` (who, when, ``reason``, the
-    tenant concerned if any) by a transaction of its own committed first, so the entry
-    stays even when the admin work fails or rolls back.
+    Every use is recorded in the append-only ``audit_log`` (who, when, ``action``,
+    ``reason``, the tenant concerned if any) by a transaction of its own committed first,
+    so the entry stays even when the admin work fails or rolls back.
     """
     tenant = None if solution_id is None else as_solution_id(solution_id)
     with sessions() as session:
         with session.begin():
             _enter_superuser_mode(session)
-            record_superuser_use(session, reason=reason, solution_id=tenant)
+            record_superuser_use(session, reason=reason, solution_id=tenant, action=action)
         with session.begin():
             _enter_superuser_mode(session)
             yield session
