@@ -10,9 +10,13 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from supercore_core import tenant_session
+from supercore_core.cli import app
+from supercore_core.db.engine import make_sessions
 from supercore_core.db.sessions import admin_session
+from supercore_core.ingest.pipeline import SourceFile, ingest
 from supercore_core.ops.doctor import Limits
 from supercore_core.ops.doctor.vectors import check_recall, check_vector_index
 from supercore_core.retrieval import _DENSE_HNSW, search
@@ -25,6 +29,7 @@ from supercore_core.vector_index.recall import (
     recall_at,
 )
 from tests.factories import make_document, make_oracle, make_solution
+from tests.fakes import HashingEmbedder
 
 LARGE, SMALL, THRESHOLD = 2000, 60, 1000
 _FILL = text(
@@ -326,3 +331,41 @@ def test_doctor_warns_near_the_index_ceiling(
         monkeypatch.setattr(plan, "MAX_ORACLE_INDEXES", 1)
         found = check_vector_index(conn, Limits())
     assert found.status == "warn" and "LIST-partition document_chunks by tenant" in found.detail
+
+
+def _docs(n: int) -> list[SourceFile]:
+    return [
+        SourceFile(f"d{i}.txt", f"Document {i} about topic {i} and more.".encode())
+        for i in range(n)
+    ]
+
+
+def test_ingestion_by_the_owner_login_builds_the_index(
+    owner_engine: Engine, app_sessions: sessionmaker[Session]
+) -> None:
+    with Session(owner_engine) as session, session.begin():
+        solution = make_solution(session)
+        config = {"exact_below_chunks": 12}
+        by_owner, by_app = (make_oracle(session, solution, retrieval_config=config) for _ in "ab")
+        ids = (solution.id, by_owner.id, by_app.id)
+    ingest(make_sessions(owner_engine), solution_id=ids[0], oracle_id=ids[1],
+           sources=_docs(8), embedder=HashingEmbedder())  # fmt: skip
+    with owner_engine.connect() as conn:
+        assert ids[1] not in ddl.oracle_indexes(conn)  # 8 chunks: under the threshold
+    ingest(make_sessions(owner_engine), solution_id=ids[0], oracle_id=ids[1],
+           sources=_docs(16), embedder=HashingEmbedder())  # fmt: skip
+    ingest(app_sessions, solution_id=ids[0], oracle_id=ids[2], sources=_docs(16),
+           embedder=HashingEmbedder())  # fmt: skip
+    with owner_engine.connect() as conn:
+        indexes = ddl.oracle_indexes(conn)
+    assert indexes[ids[1]].valid
+    assert ids[2] not in indexes  # the application login may not build: reindex catches up
+
+
+def test_cli_reindex_vectors(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    done = CliRunner().invoke(app, ["db", "reindex", "--vectors"])
+    assert done.exit_code == 0, done.output
+    assert "vector indexes: " in done.output and " kept" in done.output
+    refused = CliRunner().invoke(app, ["db", "reindex", "--vectors", "documents"])
+    assert refused.exit_code == 1 and "--vectors takes no table" in refused.output

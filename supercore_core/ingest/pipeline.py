@@ -32,6 +32,7 @@ from supercore_core.ingest.store import (
     remember_embeddings,
 )
 from supercore_core.models import Document
+from supercore_core.vector_index.maintain import after_ingest
 
 STEPS = ("parse", "chunk", "embed", "store")
 BATCH_DOCUMENTS = 32  # documents whose chunks are embedded in one call
@@ -91,6 +92,9 @@ def ingest(
             outcomes.append(outcome)
             if on_done is not None:
                 on_done(outcome)
+    # Past its threshold the oracle gets a vector index of its own (when this login owns
+    # the table; otherwise `supercore db reindex --vectors` does it).
+    after_ingest(sessions, solution_id, oracle_id)
     return outcomes
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from supercore_core.db.engine import make_sessions
-from supercore_core.db.sessions import admin_session
+from supercore_core.db.sessions import admin_session, tenant_session
 from supercore_core.errors import UserError
 from supercore_core.oracle_settings import check_retrieval
 from supercore_core.vector_index import ddl, plan
@@ -89,6 +89,32 @@ def sync(engine: Engine, *, reason: str, oracle_id: UUID | None = None) -> list[
         for size in sizes:
             changes.append(_apply(conn, sessions, size, indexes, reason))
     return changes
+
+
+def after_ingest(
+    sessions: sessionmaker[Session], solution_id: UUID, oracle_id: UUID
+) -> IndexChange | None:
+    """Build (or drop) the oracle's index once ingestion moved it across its threshold.
+
+    A no-op (None) when nothing is due or when the sessions' login does not own the table
+    (an application-only login: ``supercore db reindex --vectors`` catches up later). The
+    size is read in the tenant's own session, so a no-op writes no audit entry.
+    """
+    engine = sessions.kw.get("bind")
+    if not isinstance(engine, Engine) or not can_maintain(engine):
+        return None
+    with tenant_session(sessions, solution_id=solution_id) as session:
+        sizes = plan.oracle_sizes(session, oracle_id)
+        indexes = ddl.oracle_indexes(session)
+    due = [s for s in sizes if plan.decide(s, indexes.get(oracle_id), len(indexes)) in _DUE]
+    if not due:
+        return None
+    changes = sync(engine, reason="ingestion moved the oracle across its threshold",
+                   oracle_id=oracle_id)  # fmt: skip
+    return changes[-1] if changes else None
+
+
+_DUE = ("build", "drop")
 
 
 def _apply(
