@@ -15,7 +15,7 @@ from supercore_core.errors import UserError
 from supercore_core.ops.maintenance import analyze, reindex, vacuum
 from tests.factories import TABLES, make_tenant
 
-ONE_INDEX = "idx_document_chunks_oracle"  # the shared HNSW index went in 0015_vindex
+ONE_INDEX = "idx_document_chunks_oracle"  # the shared HNSW index went in 0017
 
 
 @pytest.fixture

@@ -170,7 +170,7 @@ def test_vector_settings(admin_sessions: sessionmaker[Session]) -> None:
     with admin_session(admin_sessions) as session:
         vector = stats.vector_settings(session)
     assert vector.extension_version is not None
-    # No shared graph (revision 0015_vindex): only large oracles' own indexes, if any.
+    # No shared graph (revision 0017): only large oracles' own indexes, if any.
     chunks = [i for i in vector.indexes if i.table == "document_chunks"]
     assert all(i.index.startswith("idx_chunks_hnsw_") for i in chunks), chunks
     assert all(i.options == {"m": "16", "ef_construction": "64"} for i in chunks)
@@ -205,6 +205,8 @@ def test_duplicate_slug_is_a_user_error(admin_sessions: sessionmaker[Session]) -
         catalog.create_solution(session, slug=slug, name="One")
         with pytest.raises(UserError, match="slug is taken"):
             catalog.create_solution(session, slug=slug, name="Two")
+        with pytest.raises(UserError, match="slug is malformed"):
+            catalog.create_solution(session, slug="Not A Slug", name="Three")
 
 
 @pytest.fixture

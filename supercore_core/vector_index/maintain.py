@@ -30,6 +30,7 @@ from supercore_core.db.engine import make_sessions
 from supercore_core.db.sessions import admin_session, tenant_session
 from supercore_core.errors import UserError
 from supercore_core.oracle_settings import check_retrieval
+from supercore_core.people import current_role
 from supercore_core.vector_index import ddl, plan
 from supercore_core.vector_index.plan import OracleSize
 from supercore_core.vector_index.recall import calibrate
@@ -96,25 +97,34 @@ def after_ingest(
 ) -> IndexChange | None:
     """Build (or drop) the oracle's index once ingestion moved it across its threshold.
 
-    A no-op (None) when nothing is due or when the sessions' login does not own the table
-    (an application-only login: ``supercore db reindex --vectors`` catches up later). The
-    size is read in the tenant's own session, so a no-op writes no audit entry.
+    A no-op (None) when nothing is due, when the sessions' login does not own the table
+    (an application-only login: ``supercore db reindex --vectors`` catches up later), or
+    when the sessions' signed-in person may not edit the tenant (a viewer never gets DDL
+    run on their behalf). The size and the role are read in the tenant's own session, so
+    a no-op writes no audit entry. The build itself runs as the owner login, audited
+    without a person (superuser mode is for platform admins); the reason names the person.
     """
     engine = sessions.kw.get("bind")
     if not isinstance(engine, Engine) or not can_maintain(engine):
         return None
     with tenant_session(sessions, solution_id=solution_id) as session:
+        if current_role(session) not in _EDITING_ROLES:
+            return None
+        person = session.execute(_PERSON).scalar_one()
         sizes = plan.oracle_sizes(session, oracle_id)
         indexes = ddl.oracle_indexes(session)
     due = [s for s in sizes if plan.decide(s, indexes.get(oracle_id), len(indexes)) in _DUE]
     if not due:
         return None
-    changes = sync(engine, reason="ingestion moved the oracle across its threshold",
+    by = f" (ingested by person {person})" if person else ""
+    changes = sync(engine, reason=f"ingestion moved the oracle across its threshold{by}",
                    oracle_id=oracle_id)  # fmt: skip
     return changes[-1] if changes else None
 
 
 _DUE = ("build", "drop")
+_EDITING_ROLES = ("owner", "editor")
+_PERSON = text("SELECT NULLIF(current_setting('app.current_person_id', true), '')")
 
 
 def _apply(

@@ -10,14 +10,14 @@ large oracle's search no longer filters a shared graph by tenant (recall 0.90 at
 Downgrade drops the per-oracle indexes (named ``idx_chunks_hnsw_<oracle hex>``) and
 rebuilds the shared index as revision 0005 made it.
 
-Revision ID: 0015_vindex
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 """
 
 from alembic import op
 
-revision = "0015_vindex"
-down_revision = "0014"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
