@@ -31,6 +31,7 @@ class RecallRow:
     oracle_id: UUID
     chunks: int
     path: str  # "exact" or "own index"
+    index_bytes: int | None  # the own index's size on disk; None when exact
     ef_search: int | None
     recall_at_10: float
     samples: int  # 0: exact, recall 1 by construction
@@ -61,13 +62,15 @@ class RecallReport:
 
 def recall_report(session: Session, samples: int = SAMPLES) -> RecallReport:
     """Recall@10 of every oracle the session sees (an admin session sees them all)."""
-    indexed = {o for o, index in ddl.oracle_indexes(session).items() if index.valid}
+    indexed = {o: i.size_bytes for o, i in ddl.oracle_indexes(session).items() if i.valid}
     rows = []
     for oracle_id, tenant, name, chunks in session.execute(_ORACLES):
         if oracle_id not in indexed:
-            rows.append(RecallRow(tenant, name, oracle_id, int(chunks), "exact", None, 1.0, 0))
+            rows.append(RecallRow(tenant, name, oracle_id, int(chunks), "exact", None, None,
+                                  1.0, 0))  # fmt: skip
             continue
         found = production_recall(session, oracle_id, samples)
-        rows.append(RecallRow(tenant, name, oracle_id, int(chunks), found.path,
+        size = indexed[oracle_id] if found.path == "own index" else None
+        rows.append(RecallRow(tenant, name, oracle_id, int(chunks), found.path, size,
                               found.ef_search, found.recall, found.samples))  # fmt: skip
     return RecallReport(rows)
