@@ -1,6 +1,7 @@
 """A vector index per large oracle: built, used, calibrated, measured, audited and dropped."""
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -312,7 +313,7 @@ def test_statements_only_ever_name_one_uuid() -> None:
 
 
 def test_doctor_flags_an_oracle_under_the_recall_target(owner_engine: Engine) -> None:
-    """k = candidates = ef_search = 1 returns one hit: recall@10 0.1, flagged."""
+    """k = candidates = ef_search = 1 returns one hit: recall@10 at most 0.1, flagged."""
     with Session(owner_engine) as session, session.begin():
         oracle = make_oracle(
             session, make_solution(session), retrieval_config={"exact_below_chunks": 100}
@@ -334,7 +335,7 @@ def test_doctor_flags_an_oracle_under_the_recall_target(owner_engine: Engine) ->
             conn.execute(text("DELETE FROM oracles WHERE id = :o"), {"o": oracle_id})
         sync(owner_engine, reason="t", oracle_id=oracle_id)
     assert found.status == "warn"
-    assert "(150 chunks, ef_search 1): 0.100 UNDER 0.98" in found.detail
+    assert re.search(r"\(150 chunks, ef_search 1\): 0\.(0\d\d|100) UNDER 0\.98", found.detail)
 
 
 def test_doctor_warns_near_the_index_ceiling(
@@ -344,7 +345,9 @@ def test_doctor_warns_near_the_index_ceiling(
         assert check_vector_index(conn, Limits()).status == "ok"
         monkeypatch.setattr(plan, "MAX_ORACLE_INDEXES", 1)
         found = check_vector_index(conn, Limits())
-    assert found.status == "warn" and "LIST-partition document_chunks by tenant" in found.detail
+    assert found.status == "warn"
+    assert "LIST-partition document_chunks by solution_id" in found.detail
+    assert "1.33 ms with 500" in found.detail and "13 + N locks" in found.detail
 
 
 def _docs(n: int) -> list[SourceFile]:

@@ -121,7 +121,8 @@ with vectors_tab:
     st.caption(
         f"Tenant {tenant.name}. Oracles under their exact_below_chunks threshold are searched "
         "exactly (recall 1 by construction); larger ones have an HNSW index of their own, "
-        "whose recall@10 is measured on stored chunks used as queries, the production dense "
+        "whose recall@10 is measured on queries made from stored chunks (midpoints of pairs, "
+        "off the graph), the production dense "
         f"path against exact search (as `supercore doctor` does). Under {TARGET_RECALL} is "
         "flagged: `supercore db reindex --vectors` rebuilds and recalibrates."
     )

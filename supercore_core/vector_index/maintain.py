@@ -171,7 +171,7 @@ def _build(
         found = calibrate(session, oracle_id)
         ef = check_retrieval({"ef_search": found.ef_search})["ef_search"]
         session.execute(_STORE_EF, {"ef": ef, "o": oracle_id})
-    detail = f"ef_search {ef}, recall@10 {found.recall:.3f} on {found.samples} stored chunks"
+    detail = f"ef_search {ef}, recall@10 {found.recall:.3f} on {found.samples} off-graph queries"
     return IndexChange(oracle_id, "built", size.chunks, detail)
 
 

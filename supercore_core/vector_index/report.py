@@ -1,8 +1,8 @@
 """Recall@10 per oracle as a standing metric (``supercore doctor``, the Index page).
 
 Oracles searched exactly have recall 1 by construction and are not sampled; each oracle
-with a graph of its own is sampled (stored chunks as queries, the production dense path
-against exact search). Runs in an admin session (the caller's, audited).
+with a graph of its own is sampled (queries off the graph made from stored chunks, the
+production dense path against exact search). Runs in an admin session (the caller's, audited).
 """
 
 from dataclasses import asdict, dataclass
