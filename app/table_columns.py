@@ -63,6 +63,11 @@ _CONFIG: dict[str, Any] = {
     "definition": st.column_config.TextColumn("Definition", width="large"),
     "setting": st.column_config.TextColumn("Setting"),
     "value": st.column_config.TextColumn("Value"),
+    "path": st.column_config.TextColumn("Search path", width="small"),
+    "ef_search": st.column_config.NumberColumn("ef_search (calibrated)", format="%d"),
+    "recall_at_10": st.column_config.NumberColumn("Recall@10 vs exact", format="%.3f"),
+    "samples": st.column_config.NumberColumn("Sampled queries", format="localized"),
+    "flagged": st.column_config.CheckboxColumn("Under 0.98"),
     "p50_ms": st.column_config.NumberColumn("Median (ms)", format="%d ms"),
     "p95_ms": st.column_config.NumberColumn("95th percentile (ms)", format="%d ms"),
 }

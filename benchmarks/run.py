@@ -10,10 +10,10 @@ import os
 import time
 from typing import Any
 
-from benchmarks import embed, ingest, query
+from benchmarks import embed, ingest, query, vindex
 from benchmarks.common import progress
 
-BENCHMARKS = ("ingest", "query", "embed")
+BENCHMARKS = ("ingest", "query", "vindex", "embed")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +31,27 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--copy-rows", type=int, default=20_000)
     parser.add_argument("--orm-rows", type=int, default=2_000)
+    parser.add_argument(
+        "--vindex-sizes",
+        type=int,
+        nargs="+",
+        default=[1_000, 10_000, 50_000, 200_000],
+        help="vector-index benchmark: oracle sizes (chunks), one oracle each",
+    )
+    parser.add_argument(
+        "--vindex-background",
+        type=int,
+        default=300_000,
+        help="vector-index benchmark: chunks over the 100 small tenants",
+    )
+    parser.add_argument("--vindex-queries", type=int, default=100)
+    parser.add_argument(
+        "--vindex-ceiling",
+        type=int,
+        nargs="+",
+        default=[10, 100, 500],
+        help="vector-index benchmark: numbers of partial indexes to plan against",
+    )
     parser.add_argument("--texts", type=int, default=512, help="embedding benchmark texts")
     parser.add_argument(
         "--single-texts", type=int, default=128, help="of those, embedded one at a time"
@@ -49,6 +70,19 @@ def _headline(name: str, results: dict[str, Any]) -> dict[str, Any]:
             },
             "gate_ndcg_at_10": results["gate_ndcg_at_10"],
             "cold_start_s": results["cold_start_s"],
+        }
+    if name == "vindex":
+        return {
+            "recall_at_10_own_index": {
+                r["chunks"]: r["recall_at_10"]["own_index"] for r in results["by_size"]
+            },
+            "p95_own_index_vs_unfiltered": {
+                r["chunks"]: r["ratio_p95_own_index_vs_unfiltered"] for r in results["by_size"]
+            },
+            "ingest_no_shared_vs_shared": results["ingest"]["ratio_rows_per_s_no_shared_vs_shared"],
+            "dense_planning_ms": {
+                c["partial_indexes"]: c["dense_planning_ms"] for c in results["ceiling"]
+            },
         }
     search = results["search"]
     return {
@@ -69,6 +103,12 @@ def main() -> None:
         "ingest": lambda: ingest.run(copy_rows=args.copy_rows, orm_rows=args.orm_rows),
         "query": lambda: query.run(
             scale=args.scale, large_share=args.large_share, queries=args.queries
+        ),
+        "vindex": lambda: vindex.run(
+            sizes=args.vindex_sizes,
+            background=args.vindex_background,
+            queries=args.vindex_queries,
+            ceiling_steps=args.vindex_ceiling,
         ),
         "embed": lambda: embed.run(count=args.texts, single=args.single_texts),
     }

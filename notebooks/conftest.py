@@ -23,6 +23,7 @@ from psycopg import sql
 
 from supercore_core import Settings, make_engine, make_sessions
 from supercore_core.db import embedded, migrate
+from supercore_core.db.server_settings import TEST_MEMORY
 from supercore_core.demo import demo_tenants, load_demo
 from supercore_core.embedding import minilm_embedder
 
@@ -51,7 +52,7 @@ def _start() -> None:
         _env["SUPERCORE_DATABASE_URL"] = url
     else:
         data_dir = Path(tempfile.mkdtemp(prefix="sc-nb-"))  # short: socket path limit
-        url = embedded.start(data_dir / "pgdata", "supercore")
+        url = embedded.start(data_dir / "pgdata", "supercore", memory_bytes=TEST_MEMORY)
         _state["data_dir"] = str(data_dir)
         _env["SUPERCORE_DATA_DIR"] = str(data_dir)
     _env["RAGAS_DO_NOT_TRACK"] = "true"

@@ -17,11 +17,12 @@ from conftest import prepare
 from nbclient import NotebookClient
 
 from supercore_core.db import embedded
+from supercore_core.db.server_settings import TEST_MEMORY
 
 
 def main(paths: list[str]) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="sc-nbx-"))  # short: socket path limit
-    prepare(embedded.start(data_dir / "pgdata", "supercore"))
+    prepare(embedded.start(data_dir / "pgdata", "supercore", memory_bytes=TEST_MEMORY))
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("SUPERCORE_DATABASE_URL", None)
     os.environ["SUPERCORE_DATA_DIR"] = str(data_dir)

@@ -18,6 +18,7 @@ from supercore_core.ops.audit import list_audit
 from supercore_core.ops.backup import backup, restore
 from supercore_core.ops.maintenance import MaintenanceReport, OnStep
 from supercore_core.ops.recovery import recover_stalled
+from supercore_core.vector_index.maintain import sync
 
 
 def register(app: typer.Typer, db_app: typer.Typer) -> None:
@@ -125,10 +126,33 @@ def vacuum_command(
 
 def reindex_command(
     target: Annotated[str | None, typer.Argument(help="a table or index; default all")] = None,
+    vectors: Annotated[
+        bool,
+        typer.Option(
+            "--vectors",
+            help="instead: give each oracle past exact_below_chunks its own HNSW index, "
+            "drop those of shrunk or deleted oracles, calibrate ef_search (audited)",
+        ),
+    ] = False,
 ) -> None:
-    """REINDEX CONCURRENTLY (e.g. the HNSW index after a large load)."""
+    """REINDEX CONCURRENTLY (a table, an index, or all), or sync per-oracle vector indexes."""
     with _owner_engine() as engine:
-        _report(maintenance.reindex(engine, target, on_step=_progress("reindex")))
+        if not vectors:
+            _report(maintenance.reindex(engine, target, on_step=_progress("reindex")))
+            return
+        if target is not None:
+            raise UserError("--vectors takes no table or index: it syncs every oracle")
+        changes = sync(engine, reason="supercore db reindex --vectors")
+    for change in changes:
+        if change.action not in ("exact", "kept") or change.detail:
+            typer.echo(f"  {change.oracle_id}  {change.action:<8} {change.chunks:>10,} chunks"
+                       f"  {change.detail}")  # fmt: skip
+    counts = {
+        a: sum(c.action == a for c in changes) for a in dict.fromkeys(c.action for c in changes)
+    }
+    typer.echo(
+        "vector indexes: " + (", ".join(f"{n} {a}" for a, n in counts.items()) or "no oracles")
+    )
 
 
 _MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}

@@ -1,9 +1,10 @@
 """Dense, lexical and hybrid (reciprocal rank fusion) search over an oracle's chunks.
 
-Runs in the caller's tenant transaction. Dense search is exact over the oracle's rows when
-the oracle is small (a B-tree pre-filter, then a sort), and uses the HNSW index with
-pgvector's iterative scans otherwise, so the tenant/oracle filter after the index scan
-cannot under-return.
+Runs in the caller's tenant transaction. Dense search is exact over the oracle's rows (a
+B-tree pre-filter, then a sort) unless the oracle has a valid HNSW index of its own
+(``supercore_core.vector_index``: a partial index built once the oracle passes
+``exact_below_chunks``); then the query names the oracle as a literal, so the planner
+proves the partial index's predicate and walks that oracle's graph alone.
 """
 
 from dataclasses import dataclass, replace
@@ -11,7 +12,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 import numpy as np
-from sqlalchemy import text
+from sqlalchemy import literal_column, select, text
 from sqlalchemy.orm import Session
 
 from supercore_core.catalog import oracle_by_id
@@ -20,6 +21,7 @@ from supercore_core.ingest.store import driver_connection
 from supercore_core.models import Oracle
 from supercore_core.oracle_settings import check_retrieval, check_stored_retrieval
 from supercore_core.questions import DEFAULT_MAX_QUESTION_CHARS, check_question
+from supercore_core.vector_index.ddl import oracle_literal, ready_sql
 
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
@@ -130,11 +132,17 @@ _DENSE_EXACT = (
     )
     + " ORDER BY r.distance"
 )
+# The oracle's own graph: ``{oracle}`` is the id as a literal (ddl.oracle_literal), never a
+# parameter, since a generic plan cannot prove a partial index's predicate. Its rows are one
+# tenant's, so no filter runs after the index scan: no iterative scan, ef_search >= LIMIT.
 _DENSE_HNSW = (
-    "WITH c AS (SELECT * FROM document_chunks WHERE oracle_id = :o"
+    "WITH c AS (SELECT * FROM document_chunks WHERE oracle_id = {oracle}"
     " ORDER BY embedding <=> :q LIMIT :n) "
     + _SELECT.format(score="1 - (c.embedding <=> :q)", source="c")
     + " ORDER BY c.embedding <=> :q"
+)
+_DENSE_SETTINGS = (
+    "SELECT set_config('hnsw.ef_search', :ef, true), set_config('hnsw.iterative_scan', 'off', true)"
 )
 # Questions rarely contain every term: OR the stemmed terms. ts_rank beat ts_rank_cd on
 # TAT-QA (nDCG@10 0.548 vs 0.313 on 400 queries). The OR is built from the question's first
@@ -177,12 +185,12 @@ def search(
         InvalidSettingError: ``k`` or the oracle's stored settings are out of range.
     """
     check_question(query, max_chars=max_question_chars)
-    oracle = oracle_by_id(session, oracle_id)
+    oracle, own_index = _oracle_and_index(session, oracle_id)
     base = config or RetrievalConfig.for_oracle(oracle)
     cfg = replace(base, mode=mode or base.mode, k=base.k if k is None else k)
     if not query.strip():
         return SearchResults(query, cfg.mode, (), exact=True)
-    exact = _chunk_count(session, oracle_id) < cfg.exact_below_chunks
+    exact = not own_index
     pool = max(cfg.candidates, cfg.k)
     ranked: dict[str, list[tuple[Any, ...]]] = {}
     if cfg.mode in ("dense", "hybrid"):
@@ -196,23 +204,24 @@ def search(
     return SearchResults(query, cfg.mode, tuple(hits), exact)
 
 
-def _chunk_count(session: Session, oracle_id: UUID) -> int:
-    count = session.execute(
-        text("SELECT COALESCE(sum(chunk_count), 0) FROM documents WHERE oracle_id = :o"),
-        {"o": oracle_id},
-    ).scalar_one()
-    return int(count)
+def _oracle_and_index(session: Session, oracle_id: UUID) -> tuple[Oracle, bool]:
+    """The oracle (its settings) and whether its own vector index is ready: one statement."""
+    ready: Any = literal_column(ready_sql(oracle_id))
+    row = session.execute(select(Oracle, ready).where(Oracle.id == oracle_id)).first()
+    if row is None:
+        return oracle_by_id(session, oracle_id), False  # raises NotFoundError
+    return row[0], bool(row[1])
 
 
 def _dense(
     session: Session, oracle_id: UUID, vector: list[float], n: int, exact: bool, ef_search: int
 ) -> list[tuple[Any, ...]]:
     driver_connection(session)
-    if not exact:
-        session.execute(text(f"SET LOCAL hnsw.ef_search = {int(ef_search)}"))
-        session.execute(text("SET LOCAL hnsw.iterative_scan = strict_order"))
-    query = _DENSE_EXACT if exact else _DENSE_HNSW
     params = {"o": oracle_id, "q": np.asarray(vector, np.float32), "n": n}
+    if exact:
+        return [tuple(row) for row in session.execute(text(_DENSE_EXACT), params)]
+    session.execute(text(_DENSE_SETTINGS), {"ef": str(max(int(ef_search), n))})
+    query = _DENSE_HNSW.format(oracle=oracle_literal(oracle_id))
     return [tuple(row) for row in session.execute(text(query), params)]
 
 

@@ -128,7 +128,8 @@ class VectorSettings:
         """The indexes as a pandas DataFrame."""
         import pandas as pd
 
-        return pd.DataFrame([asdict(i) for i in self.indexes])
+        columns = list(VectorIndex.__dataclass_fields__)
+        return pd.DataFrame([asdict(i) for i in self.indexes], columns=columns)
 
 
 @dataclass(frozen=True)
@@ -345,6 +346,8 @@ def vector_settings(session: Session) -> VectorSettings:
             text(_VECTOR_INDEXES)
         )
     )
+    if version is not None:  # pgvector registers its settings when its library first loads
+        session.execute(text("SELECT '[0]'::vector"))
     values = {
         name: session.execute(text("SELECT current_setting(:n, true)"), {"n": name}).scalar()
         for name in VECTOR_SETTINGS

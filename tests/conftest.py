@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from supercore_core import Settings, make_engine, make_sessions
 from supercore_core.db import embedded, migrate
+from supercore_core.db.server_settings import TEST_MEMORY
 
 os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
 # Exported ONNX models are shared by every test run of this checkout (exported once).
@@ -65,7 +66,7 @@ def server_url() -> Iterator[str]:
     # Short path: Unix socket paths are limited to ~107 bytes. Outside pytest's numbered
     # temp dirs, which a concurrent pytest run rotates away (it keeps only the last three).
     pgdata = Path(tempfile.mkdtemp(prefix="sc-pg-")) / "pgdata"
-    embedded.start(pgdata, "postgres")
+    embedded.start(pgdata, "postgres", memory_bytes=TEST_MEMORY)
     yield embedded.server_url(pgdata)
     embedded.stop(pgdata)
     shutil.rmtree(pgdata.parent, ignore_errors=True)

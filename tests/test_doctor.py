@@ -41,7 +41,8 @@ def test_healthy_database_passes_every_check(owner_engine: Engine) -> None:
     assert statuses["login"] == "warn"  # the tests' owner login is a superuser
     detail = {c.name: c.detail for c in report.checks}
     assert "supercore_app under RLS" in detail["tenant_role"]
-    assert "idx_document_chunks_embedding_hnsw" in detail["vector_index"]
+    assert "per-oracle HNSW index(es)" in detail["vector_index"]
+    assert "exact (recall 1 by construction)" in detail["recall"]
     assert len(report.to_frame()) == len(ALL_CHECKS)
 
 
@@ -189,6 +190,7 @@ def test_application_logins_pass_the_security_checks(
     assert report.healthy, report.failed
     assert statuses["login"] == statuses["tenant_role"] == statuses["rls"] == "ok"
     assert statuses["migrations"] == "warn"  # alembic_version is the owner's to read
+    assert statuses["recall"] == ("warn" if seat == "app" else "ok")  # samples as admin
 
 
 def test_sparse_btree_is_reported_when_pgstattuple_is_installed(

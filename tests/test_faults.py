@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from supercore_core import Settings, admin_session, make_engine, make_sessions, tenant_session
 from supercore_core.chat import ask
 from supercore_core.db import embedded, migrate
+from supercore_core.db.server_settings import TEST_MEMORY
 from supercore_core.ingest.pipeline import SourceFile, ingest
 from supercore_core.llm import OfflineAnswerer, count_tokens
 from supercore_core.ops.recovery import recover_stalled
@@ -75,7 +76,7 @@ def server() -> Iterator[Server]:
     base = Path(tempfile.mkdtemp(prefix="sc-faults-"))  # short: socket paths are limited
     base.chmod(0o755)
     pgdata = base / "pgdata"
-    owner_url = embedded.start(pgdata, "faults")
+    owner_url = embedded.start(pgdata, "faults", memory_bytes=TEST_MEMORY)
     migrate.upgrade(owner_url)
     password = uuid.uuid4().hex
     with psycopg.connect(owner_url, autocommit=True) as conn:

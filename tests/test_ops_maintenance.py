@@ -15,7 +15,7 @@ from supercore_core.errors import UserError
 from supercore_core.ops.maintenance import analyze, reindex, vacuum
 from tests.factories import TABLES, make_tenant
 
-HNSW = "idx_document_chunks_embedding_hnsw"
+ONE_INDEX = "idx_document_chunks_oracle"  # the shared HNSW index went in 0017
 
 
 @pytest.fixture
@@ -68,11 +68,11 @@ def test_vacuum_and_vacuum_full(scratch_engine: Engine, scratch_database: str) -
 
 def test_reindex_one_index_only(scratch_engine: Engine, scratch_database: str) -> None:
     before = _filenodes(scratch_database, "document_chunks")
-    report = reindex(scratch_engine, HNSW)
+    report = reindex(scratch_engine, ONE_INDEX)
     after = _filenodes(scratch_database, "document_chunks")
-    assert [s.target for s in report.steps] == [HNSW]
+    assert [s.target for s in report.steps] == [ONE_INDEX]
     changed = {name for name in before if after.get(name) != before[name]}
-    assert changed == {HNSW}
+    assert changed == {ONE_INDEX}
     with psycopg.connect(scratch_database) as conn:
         invalid = conn.execute("SELECT count(*) FROM pg_index WHERE NOT indisvalid").fetchone()
     assert invalid == (0,)
@@ -104,7 +104,7 @@ def test_cli_maintenance(
     assert "documents" in analyzed.output and "analyze: " in analyzed.output
     vacuumed = runner.invoke(app, ["db", "vacuum", "--full"])
     assert vacuumed.exit_code == 0 and "vacuum full: " in vacuumed.output
-    rebuilt = runner.invoke(app, ["db", "reindex", HNSW])
+    rebuilt = runner.invoke(app, ["db", "reindex", ONE_INDEX])
     assert rebuilt.exit_code == 0 and "reindex: 1 done" in rebuilt.output
     unknown = runner.invoke(app, ["db", "reindex", "nope"])
     assert unknown.exit_code == 1 and "no table or index named 'nope'" in unknown.output

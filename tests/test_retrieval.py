@@ -256,18 +256,6 @@ def test_to_frame_has_one_row_per_hit(find: Any) -> None:
     assert frame["content"].iloc[0] == CORPUS["bakery.txt"]
 
 
-def test_hnsw_path_agrees_with_the_exact_path_on_a_small_corpus(find: Any) -> None:
-    query = "telescopes reveal distant galaxies"
-
-    exact = find(query, mode="dense", k=3)
-    approximate = find(query, config=RetrievalConfig(mode="dense", k=3, exact_below_chunks=0))
-
-    assert (exact.exact, approximate.exact) == (True, False)
-    assert exact.hits[0].filename == approximate.hits[0].filename == "astronomy.txt"
-    assert approximate.hits[0].score == pytest.approx(exact.hits[0].score, abs=1e-6)
-    assert len(approximate.hits) == 3
-
-
 @pytest.fixture(scope="module")
 def minilm() -> MiniLMEmbedder:
     return MiniLMEmbedder()

@@ -111,9 +111,9 @@ def test_table_sizes_and_index_usage(
     assert {"solutions", "document_chunks", "messages"} <= set(tables)
     assert tables["document_chunks"].total_bytes >= tables["document_chunks"].index_bytes > 0
     indexes = {r.index: r for r in usage.rows}
-    hnsw = indexes["idx_document_chunks_embedding_hnsw"]
-    assert hnsw.method == "hnsw"
-    assert hnsw.purpose and "Dense search" in hnsw.purpose
+    prefilter = indexes["idx_document_chunks_oracle"]
+    assert prefilter.method == "btree"
+    assert prefilter.purpose and "Exact search pre-filter" in prefilter.purpose
     assert not indexes["pk_solutions"].unused  # constraints are never "unused"
     assert all(r.scans == 0 and not r.enforces_constraint for r in usage.unused)
     assert len(usage.to_frame()) == len(usage.rows)
@@ -170,10 +170,12 @@ def test_vector_settings(admin_sessions: sessionmaker[Session]) -> None:
     with admin_session(admin_sessions) as session:
         vector = stats.vector_settings(session)
     assert vector.extension_version is not None
-    [hnsw] = [i for i in vector.indexes if i.index == "idx_document_chunks_embedding_hnsw"]
-    assert hnsw.options == {"m": "16", "ef_construction": "64"}
+    # No shared graph (revision 0017): only large oracles' own indexes, if any.
+    chunks = [i for i in vector.indexes if i.table == "document_chunks"]
+    assert all(i.index.startswith("idx_chunks_hnsw_") for i in chunks), chunks
+    assert all(i.options == {"m": "16", "ef_construction": "64"} for i in chunks)
     assert vector.settings["hnsw.ef_search"] == "40"
-    assert "hnsw" in vector.to_frame()["method"].tolist()
+    assert list(vector.to_frame().columns)
 
 
 # Tenant and oracle administration -------------------------------------------------------

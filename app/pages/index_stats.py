@@ -1,5 +1,7 @@
 """Index and usage: table and index sizes, scans, unused indexes, top queries, vector index
-settings (whole database, admin); tokens, cost and latency of the selected tenant."""
+settings (whole database, admin); the selected tenant's oracles with their search path,
+calibrated ef_search and recall@10 against exact (as `supercore doctor` measures it);
+tokens, cost and latency of the selected tenant."""
 
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -14,6 +16,8 @@ import workbench_ui as ui
 from supercore_core import stats
 from supercore_core.retrieval import RetrievalConfig
 from supercore_core.usage import LatencyRow, UsageReport, latency_percentiles, usage
+from supercore_core.vector_index.recall import TARGET_RECALL
+from supercore_core.vector_index.report import RecallReport, recall_report
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -29,6 +33,13 @@ def database_stats(database_url: str | None, person: str) -> tuple[
         )
 
 
+@st.cache_data(ttl=300, show_spinner=False)
+def tenant_recall(solution_id: UUID, person: str) -> RecallReport:
+    """Recall@10 per oracle of the tenant, read under RLS (the doctor's measurement)."""
+    with ui.tenant(solution_id) as session:
+        return recall_report(session)
+
+
 @st.cache_data(ttl=30, show_spinner=False)
 def tenant_usage(solution_id: UUID, days: int, person: str) -> tuple[UsageReport, list[LatencyRow]]:
     since = datetime.now(UTC) - timedelta(days=days)
@@ -37,7 +48,13 @@ def tenant_usage(solution_id: UUID, days: int, person: str) -> tuple[UsageReport
 
 
 st.title("Index and usage")
-database, usage_tab = st.tabs(["Database (all tenants)", "Usage of the selected tenant"])
+database, vectors_tab, usage_tab = st.tabs(
+    [
+        "Database (all tenants)",
+        "Vector search of the selected tenant",
+        "Usage of the selected tenant",
+    ]
+)
 LARGEST = 12
 SIZE_PARTS = {"table_bytes": "Table data", "index_bytes": "Indexes", "toast_bytes": "TOAST"}
 
@@ -97,8 +114,31 @@ with database, ui.shown_errors():
         column_config=tables.columns("setting", "value"),
     )
 
+with vectors_tab:
+    tenant = ui.current_tenant()  # the same tenant for the usage tab
+    with ui.shown_errors():
+        recall = tenant_recall(tenant.solution_id, ui.who().cache_key)
+    st.caption(
+        f"Tenant {tenant.name}. Oracles under their exact_below_chunks threshold are searched "
+        "exactly (recall 1 by construction); larger ones have an HNSW index of their own, "
+        "whose recall@10 is measured on queries made from stored chunks (midpoints of pairs, "
+        "off the graph), the production dense "
+        f"path against exact search (as `supercore doctor` does). Under {TARGET_RECALL} is "
+        "flagged: `supercore db reindex --vectors` rebuilds and recalibrates."
+    )
+    if not recall.rows:
+        st.info("No oracles yet.")
+    for row in recall.flagged:
+        st.warning(f"Oracle {row.oracle}: recall@10 {row.recall_at_10:.3f}, under {TARGET_RECALL}.")
+    recall_frame = recall.to_frame()
+    if len(recall_frame):
+        shown = ["oracle", "chunks", "path", "index_bytes", "ef_search", "recall_at_10",
+                 "samples", "flagged"]  # fmt: skip
+        own_index = st.column_config.NumberColumn("Own index size", format="bytes")
+        st.dataframe(recall_frame, hide_index=True, column_order=shown,
+                     column_config=tables.columns(*shown, index_bytes=own_index))  # fmt: skip
+
 with usage_tab:
-    tenant = ui.current_tenant()
     days = st.select_slider("Window (days)", options=[7, 30, 90, 365], value=30)
     with ui.shown_errors():
         report, latency = tenant_usage(tenant.solution_id, days, ui.who().cache_key)

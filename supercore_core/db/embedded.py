@@ -2,7 +2,8 @@
 
 The server listens only on a Unix socket inside its data directory, with socket
 permissions 0700, so only the operating-system user that started it can connect.
-``pg_stat_statements`` is preloaded (set once with ``ALTER SYSTEM``, then a restart).
+``pg_stat_statements`` is preloaded and the memory settings are sized to the machine
+(``server_settings``), set once with ``ALTER SYSTEM``, then a restart.
 """
 
 import os
@@ -15,6 +16,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from supercore_core.db.server_settings import machine_memory, sized_settings
 from supercore_core.errors import EmbeddedServerError
 
 REQUIRED_SETTINGS: dict[str, str] = {
@@ -92,10 +94,12 @@ def server_url(pgdata: Path, database: str = "postgres") -> str:
     return url
 
 
-def start(pgdata: Path, database: str) -> str:
+def start(pgdata: Path, database: str, memory_bytes: int | None = None) -> str:
     """Initialise (first time), configure and start the server; create ``database``.
 
-    Returns the libpq URL of ``database``. Safe to call when already running.
+    Memory settings are sized for ``memory_bytes`` (default: this machine's memory; the
+    test suite passes ``server_settings.TEST_MEMORY``). Returns the libpq URL of
+    ``database``. Safe to call when already running.
     """
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -104,7 +108,8 @@ def start(pgdata: Path, database: str) -> str:
         raise EmbeddedServerError(
             f"could not start the embedded database in {pgdata}: {exc}; see {pgdata / 'log'}"
         ) from exc
-    if _apply_required_settings(server_url(pgdata)):
+    memory = machine_memory() if memory_bytes is None else memory_bytes
+    if _apply_required_settings(server_url(pgdata), memory):
         _pg_ctl(pgdata, "restart")
     _ensure_database(server_url(pgdata), database)
     return server_url(pgdata, database)
@@ -123,13 +128,14 @@ def restart(pgdata: Path) -> None:
     _pg_ctl(pgdata, "restart")
 
 
-def _apply_required_settings(admin_url: str) -> bool:
-    """ALTER SYSTEM what differs from REQUIRED_SETTINGS; True if a restart is needed."""
+def _apply_required_settings(admin_url: str, memory_bytes: int) -> bool:
+    """ALTER SYSTEM what differs from REQUIRED_SETTINGS and the memory settings sized for
+    ``memory_bytes`` (``server_settings``); True if a restart is needed."""
     changed = False
+    wanted_settings = REQUIRED_SETTINGS | sized_settings(memory_bytes)
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        for name, wanted in REQUIRED_SETTINGS.items():
-            row = conn.execute("SELECT current_setting(%s, true)", (name,)).fetchone()
-            if row is not None and row[0] == wanted:
+        for name, wanted in wanted_settings.items():
+            if _has_setting(conn, name, wanted):
                 continue
             conn.execute(
                 sql.SQL("ALTER SYSTEM SET {} = {}").format(
@@ -138,6 +144,19 @@ def _apply_required_settings(admin_url: str) -> bool:
             )
             changed = True
     return changed
+
+
+def _has_setting(conn: psycopg.Connection[Any], name: str, wanted: str) -> bool:
+    """Whether ``name`` is ``wanted`` already (sizes compared in bytes: 4096MB is 4GB)."""
+    row = conn.execute(
+        "SELECT current_setting(%s, true), unit FROM pg_settings WHERE name = %s", (name, name)
+    ).fetchone()
+    if row is None or row[0] is None:
+        return False
+    if row[0] == wanted or row[1] is None:
+        return bool(row[0] == wanted)
+    same = conn.execute("SELECT pg_size_bytes(%s) = pg_size_bytes(%s)", (row[0], wanted))
+    return bool(same.fetchone() == (True,))
 
 
 def _ensure_database(admin_url: str, database: str) -> None:

@@ -116,19 +116,21 @@ def admin_session(
     reason: str = UNSPECIFIED_REASON,
     solution_id: UUID | str | None = None,
     person_id: UUID | str | None = None,
+    action: str = "superuser_mode",
 ) -> Iterator[Session]:
     """One transaction as ``supercore_admin`` in superuser mode (cross-tenant work).
 
-    Every use is recorded in the append-only ``audit_log`` (who, when, ``reason``, the
-    tenant concerned if any, the signed-in ``person_id`` if any) by a transaction of its
-    own committed first, so the entry stays even when the admin work fails or rolls back.
+    Every use is recorded in the append-only ``audit_log`` (who, when, ``action``,
+    ``reason``, the tenant concerned if any, the signed-in ``person_id`` if any) by a
+    transaction of its own committed first, so the entry stays even when the admin work
+    fails or rolls back.
     """
     tenant = None if solution_id is None else as_solution_id(solution_id)
     person = _person_of(sessions, person_id)
     with sessions() as session:
         with session.begin():
             _enter_superuser_mode(session, person)
-            _record(session, reason=reason, solution_id=tenant, person_id=person)
+            _record(session, reason=reason, solution_id=tenant, person_id=person, action=action)
         with session.begin():
             _enter_superuser_mode(session, person)
             yield session
@@ -154,10 +156,17 @@ def _person_of(sessions: sessionmaker[Session], person_id: UUID | str | None) ->
 
 
 def _record(
-    session: Session, *, reason: str, solution_id: UUID | None, person_id: UUID | None
+    session: Session,
+    *,
+    reason: str,
+    solution_id: UUID | None,
+    person_id: UUID | None,
+    action: str,
 ) -> None:
     try:
-        record_superuser_use(session, reason=reason, solution_id=solution_id, person_id=person_id)
+        record_superuser_use(
+            session, reason=reason, solution_id=solution_id, person_id=person_id, action=action
+        )
     except DBAPIError as exc:
         if person_id is None or getattr(exc.orig, "sqlstate", None) != "42501":
             raise

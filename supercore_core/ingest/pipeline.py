@@ -40,6 +40,7 @@ from supercore_core.ingest.store import (
     copy_chunks,
     remember_embeddings,
 )
+from supercore_core.vector_index.maintain import after_ingest
 
 __all__ = ["STEPS", "IngestOutcome", "SourceFile", "ingest"]
 
@@ -85,10 +86,15 @@ def ingest(
         config = chunking or _oracle_chunking(oracle.retrieval_config)
     run = _Run(sessions, solution_id, oracle_id, embedder, config, limits or IngestLimits())
     try:
-        return run.all(sources, on_done)
+        outcomes = run.all(sources, on_done)
     except BaseException:  # interrupted, or the database went away: leave nothing processing
         run.abandon()
         raise
+    if any(outcome.status == "completed" for outcome in outcomes):
+        # Past its threshold the oracle gets a vector index of its own (when this login owns
+        # the table; otherwise `supercore db reindex --vectors` does it).
+        after_ingest(sessions, solution_id, oracle_id)
+    return outcomes
 
 
 def _oracle_chunking(settings: dict[str, Any]) -> ChunkingConfig:

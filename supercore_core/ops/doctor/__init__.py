@@ -15,7 +15,6 @@ from supercore_core.ops.doctor.health import (
     check_locks,
     check_migrations,
     check_server,
-    check_vector_index,
     check_workflows,
 )
 from supercore_core.ops.doctor.report import Check, CheckFn, DoctorReport, Limits
@@ -28,6 +27,7 @@ from supercore_core.ops.doctor.security import (
     check_tenant_context,
     check_tenant_role,
 )
+from supercore_core.ops.doctor.vectors import check_recall, check_vector_index
 
 __all__ = ["CHECKS", "Check", "DoctorReport", "Limits", "diagnose"]
 
@@ -68,6 +68,7 @@ CHECKS: tuple[CheckFn, ...] = (
     check_locks,
     check_indexes,
     check_vector_index,
+    check_recall,
     check_audit_log,
     check_functions,
     check_workflows,

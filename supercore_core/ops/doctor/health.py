@@ -5,7 +5,6 @@ from sqlalchemy.orm import Session
 
 from supercore_core import stats
 from supercore_core.db import migrate
-from supercore_core.models import EMBEDDING_DIMENSIONS
 from supercore_core.ops.doctor.report import Check, Limits, query_rows, query_value, verdict
 
 MIN_PGVECTOR = (0, 8, 4)
@@ -162,36 +161,6 @@ def _sparse_btrees(conn: Connection, limits: Limits) -> list[str]:
         for name, density in found
         if density is not None and density < limits.leaf_density_pct
     ]
-
-
-def check_vector_index(conn: Connection, limits: Limits) -> Check:
-    """The HNSW index on chunk embeddings, its build options and the column's dimensions."""
-    settings = stats.vector_settings(Session(bind=conn))
-    column = query_value(
-        conn,
-        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
-        " WHERE attrelid = 'document_chunks'::regclass AND attname = 'embedding'",
-    )
-    if column != f"vector({EMBEDDING_DIMENSIONS})":
-        return Check(
-            "vector_index",
-            "fail",
-            f"document_chunks.embedding is {column}, expected vector({EMBEDDING_DIMENSIONS})",
-        )
-    hnsw = [i for i in settings.indexes if i.table == "document_chunks" and i.method == "hnsw"]
-    if not hnsw:
-        return Check(
-            "vector_index",
-            "warn",
-            "no HNSW index on document_chunks: dense search scans every chunk",
-        )
-    options = ", ".join(f"{i.index} {i.options} {i.size_bytes / 1e6:.1f} MB" for i in hnsw)
-    ef = settings.settings.get("hnsw.ef_search")
-    return Check(
-        "vector_index",
-        "ok",
-        f"{options}; hnsw.ef_search default {ef} (retrieval sets its own per query)",
-    )
 
 
 def check_workflows(conn: Connection, limits: Limits) -> Check:

@@ -20,6 +20,7 @@ class Limits:
     dead_tuple_min: int = 1000
     leaf_density_pct: float = 50.0  # b-tree bloat, measured when pgstattuple is installed
     bloat_min_bytes: int = 1_000_000
+    recall_samples: int = 20  # queries (midpoints of stored chunks) per oracle with a graph
 
 
 @dataclass(frozen=True)
