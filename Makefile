@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run lint check test help bench gate notebooks report lab
+.PHONY: install run lint check test help bench bench-langchain gate notebooks report lab
 
 help:
 	@echo "make run    install, start the embedded database, migrate, load demo data, open the dashboard"
@@ -75,3 +75,19 @@ lab: install
 # Speed and scale figures (not pass/fail): a throwaway server per benchmark, ~10 minutes.
 bench: install
 	$(BIN)/python -m benchmarks.run
+	$(MAKE) bench-langchain
+
+# SuperCore search() against langchain-postgres on the same server and vectors (issue 13).
+# langchain-postgres is not a project dependency: it lives in its own environment, with the
+# project installed without dev extras (and pgvector < 0.4, which langchain-postgres needs).
+# Needs ../shared/datasets/scifact; ~5 minutes.
+BENCH_VENV  := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
+$(BENCH_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --progress-bar off torch==2.13.0
+	$(BENCH_VENV)/bin/python -m pip install --quiet --progress-bar off -e . langchain-postgres==0.0.19
+	@touch $(BENCH_STAMP)
+
+bench-langchain: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python -m benchmarks.langchain_compare
