@@ -347,6 +347,21 @@ def verdict(latency: dict[str, Any], scores: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def langchain_lexical_coverage(db: Database, queries: dict[str, str]) -> dict[str, float]:
+    """How often langchain's lexical half (plainto_tsquery: every term must match) finds
+    anything: the share of queries with a match and the mean number of matching chunks."""
+    sql = text(
+        f"SELECT count(*) FROM {LANGCHAIN_TABLE}"
+        f" WHERE {TSV_COLUMN} @@ plainto_tsquery('pg_catalog.english', :q)"
+    )
+    with db.engine.connect() as conn:
+        counts = [int(conn.execute(sql, {"q": q}).scalar_one()) for q in queries.values()]
+    return {
+        "share_of_queries_with_a_match": round(float(np.mean([c > 0 for c in counts])), 4),
+        "mean_matching_chunks": round(float(np.mean(counts)), 2),
+    }
+
+
 # --- per-call breakdown of SuperCore search() ------------------------------------------------
 
 
@@ -505,6 +520,7 @@ def run(documents: int = 2000, dataset_path: Path = SCIFACT) -> dict[str, Any]:
                 lc_dense, lc_hybrid, vectors
             )
             seconds, runs = measure(calls, dataset.queries)
+            coverage = langchain_lexical_coverage(db, dataset.queries)
         progress("langchain: per-call breakdown of SuperCore search()")
         per_call = breakdown(db, tenant, lookup, list(dataset.queries.values()))
         server = server_info(db)
@@ -514,6 +530,7 @@ def run(documents: int = 2000, dataset_path: Path = SCIFACT) -> dict[str, Any]:
         "latency": latency,
         "quality": scores,
         "verdict": verdict(latency, scores),
+        "langchain_lexical_coverage": coverage,
         "supercore_breakdown": per_call,
     }
     params = {
