@@ -79,14 +79,14 @@ def tenant_session(
     person = _person_of(sessions, person_id)
     # outermost, so that refusals at the commit's final flush are translated as well
     with _refusals_as_user_errors(), sessions() as session, session.begin():
-        _set_local_role(session, APP_ROLE)
-        session.execute(
-            text(
-                "SELECT set_config('app.current_solution_id', :sid, true),"
-                " set_config('app.current_person_id', :pid, true),"
-                " set_config('app.superuser_mode', 'off', true)"
-            ),
-            {"sid": str(tenant), "pid": "" if person is None else str(person)},
+        _enter(
+            session,
+            APP_ROLE,
+            {
+                "app.current_solution_id": str(tenant),
+                "app.current_person_id": "" if person is None else str(person),
+                "app.superuser_mode": "off",
+            },
         )
         yield session
 
@@ -98,13 +98,8 @@ def person_session(sessions: sessionmaker[Session], *, person_id: UUID | str) ->
     """
     person = as_person_id(person_id)
     with sessions() as session, session.begin():
-        _set_local_role(session, APP_ROLE)
-        session.execute(
-            text(
-                "SELECT set_config('app.current_person_id', :pid, true),"
-                " set_config('app.superuser_mode', 'off', true)"
-            ),
-            {"pid": str(person)},
+        _enter(
+            session, APP_ROLE, {"app.current_person_id": str(person), "app.superuser_mode": "off"}
         )
         yield session
 
@@ -214,19 +209,27 @@ def refusal_error(exc: DBAPIError) -> UserError | None:
 
 
 def _enter_superuser_mode(session: Session, person: UUID | None = None) -> None:
-    _set_local_role(session, ADMIN_ROLE)
-    session.execute(
-        text(
-            "SELECT set_config('app.superuser_mode', 'on', true),"
-            " set_config('app.current_person_id', :pid, true)"
-        ),
-        {"pid": "" if person is None else str(person)},
+    _enter(
+        session,
+        ADMIN_ROLE,
+        {
+            "app.superuser_mode": "on",
+            "app.current_person_id": "" if person is None else str(person),
+        },
     )
 
 
-def _set_local_role(session: Session, role: str) -> None:
+def _enter(session: Session, role: str, settings: dict[str, str]) -> None:
+    """Take ``role`` and ``settings`` for this transaction only, in one round trip:
+    ``set_config('role', ..., true)`` is ``SET LOCAL ROLE`` (the same membership check)."""
+    values = [f"set_config(:name{i}, :value{i}, true)" for i in range(len(settings))]
+    params = {f"name{i}": name for i, name in enumerate(settings)}
+    params |= {f"value{i}": value for i, value in enumerate(settings.values())}
     try:
-        session.execute(text(f"SET LOCAL ROLE {role}"))
+        session.execute(
+            text(f"SELECT set_config('role', :role, true), {', '.join(values)}"),
+            {"role": role, **params},
+        )
     except DBAPIError as exc:
         raise _role_error(exc, role) from exc
 
@@ -264,8 +267,9 @@ def _reset_connection(dbapi_connection: Any, _record: Any, reset_state: Any) -> 
     if reset_state.terminate_only:
         return
     dbapi_connection.rollback()
-    with dbapi_connection.cursor() as cursor:
-        cursor.execute("RESET ALL")
-        cursor.execute("RESET ROLE")
-        cursor.execute("DISCARD TEMP")
-    dbapi_connection.commit()
+    # one round trip: three statements as one simple query, outside a transaction block
+    dbapi_connection.autocommit = True
+    try:
+        dbapi_connection.execute("RESET ALL; RESET ROLE; DISCARD TEMP")
+    finally:
+        dbapi_connection.autocommit = False
