@@ -49,6 +49,8 @@ class RetrievalSettings(BaseModel):
     exact_below_chunks: int = Field(default=20_000, ge=0, le=10**15)
     ef_search: int = Field(default=400, ge=1, le=1000)
     min_similarity: float = Field(default=0.25, ge=-1, le=1)
+    bm25_k1: float = Field(default=0.9, ge=0, le=10)
+    bm25_b: float = Field(default=0.4, ge=0, le=1)
     chunk_tokens: int = Field(default=200, ge=8, le=4096)
     overlap_tokens: int = Field(default=40, ge=0, le=1024)
 

@@ -7,7 +7,7 @@ from sqlalchemy import Engine, text
 from supercore_core.db import migrate
 from tests.factories import TABLES
 
-REVISIONS = [f"{n:04d}" for n in range(1, 15)]
+REVISIONS = [*(f"{n:04d}" for n in range(1, 15)), "0015_bm25"]
 
 
 def _tables(url: str) -> set[str]:

@@ -2,12 +2,13 @@
 
 The DDL itself (checks, indexes, triggers, functions, RLS) lives only in the Alembic
 revisions; these models mirror columns, keys and unique constraints, and ``alembic check``
-proves the two agree. ``seed`` holds the seed's seven tables, ``additions`` and ``golden``
-the later ones.
+proves the two agree. ``seed`` holds the seed's seven tables, ``additions``, ``golden`` and
+``bm25`` the later ones.
 """
 
 from supercore_core.models.additions import AuditLogEntry, EmbeddingCacheEntry, EvalResult, EvalRun
 from supercore_core.models.base import EMBEDDING_DIMENSIONS, Base
+from supercore_core.models.bm25 import Bm25OracleStats, Bm25TermStats
 from supercore_core.models.golden import GoldenJudgement, GoldenQuestion, GoldenSet
 from supercore_core.models.seed import (
     Conversation,
@@ -34,6 +35,8 @@ ALL_MODELS: tuple[type[Base], ...] = (
     GoldenSet,
     GoldenQuestion,
     GoldenJudgement,
+    Bm25OracleStats,
+    Bm25TermStats,
 )
 
 __all__ = [
@@ -41,6 +44,8 @@ __all__ = [
     "EMBEDDING_DIMENSIONS",
     "AuditLogEntry",
     "Base",
+    "Bm25OracleStats",
+    "Bm25TermStats",
     "Conversation",
     "Document",
     "DocumentChunk",
