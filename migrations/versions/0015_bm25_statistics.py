@@ -98,13 +98,14 @@ _REMOVE = """
     WHERE s.oracle_id = d.oracle_id;
     DELETE FROM bm25_oracle_stats s
     WHERE s.oracle_id IN (SELECT oracle_id FROM {rows} r) AND s.chunk_count <= 0;
-    UPDATE bm25_term_stats s SET df = s.df - d.n
-    FROM (SELECT r.oracle_id, u.lexeme, count(*) AS n
-          FROM {rows} r CROSS JOIN LATERAL unnest(r.content_tsv) u
-          GROUP BY r.oracle_id, u.lexeme) d
-    WHERE s.oracle_id = d.oracle_id AND s.lexeme = d.lexeme;
-    DELETE FROM bm25_term_stats s
-    WHERE s.oracle_id IN (SELECT oracle_id FROM {rows} r) AND s.df <= 0;
+    WITH d AS MATERIALIZED (
+        SELECT r.oracle_id, u.lexeme, count(*) AS n
+        FROM {rows} r CROSS JOIN LATERAL unnest(r.content_tsv) u
+        GROUP BY r.oracle_id, u.lexeme),
+    gone AS (DELETE FROM bm25_term_stats s USING d
+             WHERE s.oracle_id = d.oracle_id AND s.lexeme = d.lexeme AND s.df <= d.n)
+    UPDATE bm25_term_stats s SET df = s.df - d.n FROM d
+    WHERE s.oracle_id = d.oracle_id AND s.lexeme = d.lexeme AND s.df > d.n;
 """
 # An UPDATE that changes a chunk's text or oracle counts as a removal plus an addition;
 # one that leaves both alone (embedding, metadata) changes nothing.

@@ -15,7 +15,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from supercore_core.bm25.pruning import TermStat, idf, is_exact, plan
+from supercore_core.bm25.pruning import CANDIDATE_BUDGET, TermStat, idf, is_exact, plan
 
 DEFAULT_K1 = 0.9
 DEFAULT_B = 0.4
@@ -88,15 +88,17 @@ def rank(
     *,
     k1: float = DEFAULT_K1,
     b: float = DEFAULT_B,
+    budget: int = CANDIDATE_BUDGET,
 ) -> list[tuple[Any, ...]]:
     """The oracle's top ``n`` chunks for ``query`` by BM25, best first.
 
-    Rows are (id, document_id, filename, chunk_index, content, score, metadata).
+    Rows are (id, document_id, filename, chunk_index, content, score, metadata). The rare
+    terms whose postings fit ``budget`` generate the candidates (see ``pruning``).
     """
     stats = term_stats(session, oracle_id, query)
     if not stats.terms:
         return []
-    chosen = plan(list(stats.terms))
+    chosen = plan(list(stats.terms), budget)
     rows = _ranked(session, oracle_id, stats, chosen.rare, n, k1, b)
     if is_exact([float(r[5]) for r in rows], n, chosen):
         return rows
