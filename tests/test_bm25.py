@@ -7,6 +7,7 @@ Writes go through the application login under RLS, in tenants of their own (comm
 import threading
 import uuid
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import bm25s
@@ -269,23 +270,31 @@ def test_a_question_of_16000_words_is_answered(
     assert [r[4] for r in rows] == ["w3 w4"]  # only the first 256 lexemes are query terms
 
 
-def test_plan_takes_the_rarest_terms_within_the_budget() -> None:
-    terms = [TermStat("common", 900, 0.1), TermStat("rare", 3, 5.0), TermStat("mid", 50, 2.0)]
-    chosen = plan(terms, budget=60)
-    assert (chosen.rare, chosen.common_bound, chosen.full) == (("rare", "mid"), 0.1, False)
-    assert plan(terms, budget=1).rare == ("rare",)  # at least one term
-    assert plan(terms, budget=10**6).full
+def test_plan_takes_the_rarest_terms_within_the_budget_and_pairs_the_rest() -> None:
+    terms = [TermStat("c1", 900, 0.1, 2), TermStat("r", 3, 5.0, 1), TermStat("c2", 50, 2.0, 1)]
+    chosen = plan(terms, k1=0.9, b=0.4, avgdl=10.0, budget=10)
+    assert (chosen.rare, chosen.pairs, chosen.full) == (("r",), (("c2", "c1"),), False)
+    assert chosen.bound == pytest.approx(2.0 * 1 / (1 + 0.9 * (0.6 + 0.4 * 1 / 10)))
+    assert chosen.tsquery() == "'r' | ('c2' & 'c1')"
+    assert plan(terms, k1=0.9, b=0.4, avgdl=10.0, budget=2).rare == ()  # none fits
+    assert plan(terms, k1=0.9, b=0.4, avgdl=10.0, budget=10**6).full
+    assert plan(terms[:1], k1=0.9, b=0.4, avgdl=10.0, budget=1).full  # one term: no pairs
+
+
+def test_tsquery_operands_are_quoted() -> None:
+    chosen = plan([TermStat("o'neil", 1, 1.0), TermStat("a\\b", 1, 1.0)], 0.9, 0.4, 5.0)
+    assert chosen.tsquery() == "'o''neil' | 'a\\\\b'"
 
 
 @pytest.mark.parametrize(
     ("scores", "n", "exact"),
     [([9.0, 8.0, 0.1], 3, False), ([9.0, 8.0, 2.5], 3, True), ([9.0, 8.0], 3, False)],
 )
-def test_top_n_is_exact_only_above_the_common_terms_bound(
-    scores: list[float], n: int, exact: bool
-) -> None:
-    chosen = plan([TermStat("a", 1, 3.0), TermStat("b", 10, 2.5)], budget=1)
-    assert is_exact(scores, n, chosen) is exact
+def test_top_n_is_exact_only_above_the_bound(scores: list[float], n: int, exact: bool) -> None:
+    terms = [TermStat("a", 1, 3.0, 1), TermStat("b", 10, 2.5, 1), TermStat("c", 20, 9.0, 1)]
+    chosen = plan(terms, k1=0.0, b=0.4, avgdl=5.0, budget=1)  # k1 = 0: a term adds its idf
+    assert chosen.bound == 9.0 and not chosen.full
+    assert is_exact(scores, n, replace(chosen, bound=2.0)) is exact
 
 
 @pytest.mark.parametrize(("name", "value"), [("bm25_k1", -0.1), ("bm25_b", 1.5), ("bm25_b", True)])

@@ -47,14 +47,15 @@ CREATE TABLE bm25_term_stats (
     lexeme       text NOT NULL,
     solution_id  uuid NOT NULL,
     df           bigint NOT NULL,
+    max_tf       integer NOT NULL,
     CONSTRAINT pk_bm25_term_stats PRIMARY KEY (oracle_id, lexeme),
     CONSTRAINT fk_bm25_term_stats_solution FOREIGN KEY (solution_id)
         REFERENCES solutions (id) ON DELETE CASCADE,
     CONSTRAINT fk_bm25_term_stats_oracle FOREIGN KEY (oracle_id, solution_id)
         REFERENCES oracles (id, solution_id) ON DELETE CASCADE,
-    CONSTRAINT ck_bm25_term_stats_df CHECK (df > 0)
+    CONSTRAINT ck_bm25_term_stats_df CHECK (df > 0 AND max_tf > 0)
 );
-COMMENT ON TABLE bm25_term_stats IS 'BM25 document frequency: the number of an oracle''s chunks whose tsvector holds the lexeme (rows with df 0 are removed). Maintained by triggers on document_chunks.';
+COMMENT ON TABLE bm25_term_stats IS 'BM25 document frequency: the number of an oracle''s chunks whose tsvector holds the lexeme (rows with df 0 are removed), and an upper bound of its term frequency in any of them (max_tf, never lowered by deletes; it bounds a term''s score for pruning). Maintained by triggers on document_chunks.';
 COMMENT ON INDEX pk_bm25_term_stats IS 'Document frequency of the query lexemes in one oracle (idf at query time; trigger upserts).';
 CREATE INDEX idx_bm25_term_stats_oracle ON bm25_term_stats (oracle_id, solution_id);
 COMMENT ON INDEX idx_bm25_term_stats_oracle IS 'Cascade deletes when an oracle is removed.';
@@ -81,11 +82,13 @@ _ADD = """
     ON CONFLICT (oracle_id) DO UPDATE
         SET chunk_count = s.chunk_count + excluded.chunk_count,
             total_length = s.total_length + excluded.total_length;
-    INSERT INTO bm25_term_stats AS s (oracle_id, lexeme, solution_id, df)
-    SELECT r.oracle_id, u.lexeme, r.solution_id, count(*)
+    INSERT INTO bm25_term_stats AS s (oracle_id, lexeme, solution_id, df, max_tf)
+    SELECT r.oracle_id, u.lexeme, r.solution_id, count(*),
+           max(COALESCE(cardinality(u.positions), 1))
     FROM {rows} r CROSS JOIN LATERAL unnest(r.content_tsv) u
     GROUP BY r.oracle_id, u.lexeme, r.solution_id ORDER BY r.oracle_id, u.lexeme COLLATE "C"
-    ON CONFLICT (oracle_id, lexeme) DO UPDATE SET df = s.df + excluded.df;
+    ON CONFLICT (oracle_id, lexeme) DO UPDATE
+        SET df = s.df + excluded.df, max_tf = greatest(s.max_tf, excluded.max_tf);
 """
 # Deletes never insert: under a cascade the oracle's statistics rows may already be gone.
 _REMOVE = """
@@ -147,8 +150,8 @@ BACKFILL_SQL = """
 INSERT INTO bm25_oracle_stats (oracle_id, solution_id, chunk_count, total_length)
 SELECT oracle_id, solution_id, count(*), sum(bm25_length(content_tsv))
 FROM document_chunks GROUP BY oracle_id, solution_id;
-INSERT INTO bm25_term_stats (oracle_id, lexeme, solution_id, df)
-SELECT c.oracle_id, u.lexeme, c.solution_id, count(*)
+INSERT INTO bm25_term_stats (oracle_id, lexeme, solution_id, df, max_tf)
+SELECT c.oracle_id, u.lexeme, c.solution_id, count(*), max(COALESCE(cardinality(u.positions), 1))
 FROM document_chunks c CROSS JOIN LATERAL unnest(c.content_tsv) u
 GROUP BY c.oracle_id, u.lexeme, c.solution_id;
 """

@@ -15,7 +15,15 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from supercore_core.bm25.pruning import CANDIDATE_BUDGET, TermStat, idf, is_exact, plan
+from supercore_core.bm25.pruning import (
+    CANDIDATE_BUDGET,
+    Plan,
+    TermStat,
+    full_plan,
+    idf,
+    is_exact,
+    plan,
+)
 
 DEFAULT_K1 = 0.9
 DEFAULT_B = 0.4
@@ -27,16 +35,16 @@ MAX_TERMS = 256
 _STATS = """
 WITH q AS (SELECT lexeme FROM unnest(to_tsvector('english', :text))
            ORDER BY positions[1], lexeme LIMIT :terms)
-SELECT o.chunk_count, o.total_length, s.lexeme, s.df FROM bm25_oracle_stats o
+SELECT o.chunk_count, o.total_length, s.lexeme, s.df, s.max_tf FROM bm25_oracle_stats o
 LEFT JOIN (bm25_term_stats s JOIN q ON q.lexeme = s.lexeme) ON s.oracle_id = o.oracle_id
 WHERE o.oracle_id = :o
 """
-# Candidates: chunks matching any of :rare (GIN). Each is scored on every query term (:terms
+# Candidates: chunks matching :match (GIN). Each is scored on every query term (:terms
 # with their :idfs); the top :n by score, ties by file and chunk as the other rankers.
 _RANK = """
 WITH t AS (SELECT * FROM unnest(CAST(:terms AS text[]), CAST(:idfs AS float8[])) AS t(lexeme, idf)),
 c AS (SELECT id, document_id, chunk_index, content_tsv FROM document_chunks
-      WHERE oracle_id = :o AND content_tsv @@ CAST(:rare AS tsquery)),
+      WHERE oracle_id = :o AND content_tsv @@ CAST(:match AS tsquery)),
 scored AS (
     SELECT c.id, d.filename, c.chunk_index, s.score
     FROM c JOIN documents d ON d.id = c.document_id
@@ -73,8 +81,8 @@ def term_stats(
         return OracleStats(0, 0.0, ())
     chunks, total = int(rows[0][0]), int(rows[0][1])
     terms = tuple(
-        TermStat(lexeme, int(df), idf(int(df), chunks))
-        for _, _, lexeme, df in sorted(rows, key=lambda r: (r[2] is None, r[2] or ""))
+        TermStat(lexeme, int(df), idf(int(df), chunks), int(max_tf))
+        for _, _, lexeme, df, max_tf in sorted(rows, key=lambda r: (r[2] is None, r[2] or ""))
         if lexeme is not None
     )
     return OracleStats(chunks, total / chunks, terms)
@@ -98,19 +106,18 @@ def rank(
     stats = term_stats(session, oracle_id, query)
     if not stats.terms:
         return []
-    chosen = plan(list(stats.terms), budget)
-    rows = _ranked(session, oracle_id, stats, chosen.rare, n, k1, b)
+    chosen = plan(list(stats.terms), k1, b, stats.avgdl, budget)
+    rows = _ranked(session, oracle_id, stats, chosen, n, k1, b)
     if is_exact([float(r[5]) for r in rows], n, chosen):
         return rows
-    everything = tuple(t.lexeme for t in stats.terms)
-    return _ranked(session, oracle_id, stats, everything, n, k1, b)
+    return _ranked(session, oracle_id, stats, full_plan(list(stats.terms)), n, k1, b)
 
 
 def _ranked(
     session: Session,
     oracle_id: UUID,
     stats: OracleStats,
-    rare: tuple[str, ...],
+    chosen: Plan,
     n: int,
     k1: float,
     b: float,
@@ -119,16 +126,10 @@ def _ranked(
         "o": oracle_id,
         "terms": [t.lexeme for t in stats.terms],
         "idfs": [t.idf for t in stats.terms],
-        "rare": tsquery_text(rare),
+        "match": chosen.tsquery(),
         "n": n,
         "k1": k1,
         "b": b,
         "avgdl": stats.avgdl,
     }
     return [tuple(row) for row in session.execute(text(_RANK), params)]
-
-
-def tsquery_text(lexemes: tuple[str, ...] | list[str]) -> str:
-    """Lexemes OR-ed as quoted tsquery operands (no re-stemming when cast to tsquery)."""
-    quoted = ("'" + x.replace("\\", "\\\\").replace("'", "''") + "'" for x in lexemes)
-    return " | ".join(quoted)

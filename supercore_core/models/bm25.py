@@ -2,7 +2,7 @@
 
 import uuid
 
-from sqlalchemy import BigInteger, Text
+from sqlalchemy import BigInteger, Integer, Text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -36,8 +36,9 @@ class Bm25TermStats(Base):
         *_tenant_fks("bm25_term_stats"),
         {
             "comment": "BM25 document frequency: the number of an oracle's chunks whose "
-            "tsvector holds the lexeme (rows with df 0 are removed). Maintained by triggers "
-            "on document_chunks."
+            "tsvector holds the lexeme (rows with df 0 are removed), and an upper bound of its "
+            "term frequency in any of them (max_tf, never lowered by deletes; it bounds a "
+            "term's score for pruning). Maintained by triggers on document_chunks."
         },
     )
 
@@ -45,3 +46,4 @@ class Bm25TermStats(Base):
     lexeme: Mapped[str] = mapped_column(Text, primary_key=True)
     solution_id: Mapped[uuid.UUID] = _uuid()
     df: Mapped[int] = mapped_column(BigInteger)
+    max_tf: Mapped[int] = mapped_column(Integer)
