@@ -30,14 +30,14 @@ COMMAND = "supercore eval run --tenant {slug} --oracle {oracle} --set SET"
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def runs(solution_id: UUID, oracle_id: UUID) -> RunList:
+def runs(solution_id: UUID, oracle_id: UUID, person: str) -> RunList:
     """The oracle's runs, newest first (cached per tenant and oracle)."""
     with ui.tenant(solution_id) as session:
         return _list_runs(session, oracle_id)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def last_evaluated(solution_id: UUID) -> UUID | None:
+def last_evaluated(solution_id: UUID, person: str) -> UUID | None:
     """The tenant's oracle with the newest run, offered first on the page."""
     with ui.tenant(solution_id) as session:
         newest = _list_runs(session, limit=1).runs
@@ -45,21 +45,23 @@ def last_evaluated(solution_id: UUID) -> UUID | None:
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def detail(solution_id: UUID, run_id: UUID) -> RunDetail:
+def detail(solution_id: UUID, run_id: UUID, person: str) -> RunDetail:
     """One run with its per-question results."""
     with ui.tenant(solution_id) as session:
         return _get_run(session, run_id)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def labels(solution_id: UUID, oracle_id: UUID, keys: tuple[str, ...]) -> dict[str, DocumentLabel]:
+def labels(
+    solution_id: UUID, oracle_id: UUID, keys: tuple[str, ...], person: str
+) -> dict[str, DocumentLabel]:
     """Document names and snippets for the keys a run retrieved or judged."""
     with ui.tenant(solution_id) as session:
         return dict(document_labels(session, oracle_id, keys))
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def comparison(solution_id: UUID, a: UUID, b: UUID) -> RunComparison:
+def comparison(solution_id: UUID, a: UUID, b: UUID, person: str) -> RunComparison:
     """Run b against run a, paired on questions."""
     with ui.tenant(solution_id) as session:
         return _compare_runs(session, a, b)
@@ -121,7 +123,7 @@ def questions(solution_id: UUID, oracle_id: UUID, listed: RunList) -> None:
     chosen = st.selectbox("Run", list(by_id), format_func=lambda i: run_label(by_id[i]),
                           key="questions_run")  # fmt: skip
     with ui.shown_errors():
-        found = detail(solution_id, chosen)
+        found = detail(solution_id, chosen, ui.who().cache_key)
     table = question_table(found.results)
     st.dataframe(table, hide_index=True, use_container_width=True,
                  column_config={"nDCG@10": st.column_config.ProgressColumn(
@@ -134,7 +136,7 @@ def questions(solution_id: UUID, oracle_id: UUID, listed: RunList) -> None:
     result = results[picked]
     keys = tuple(dict.fromkeys([*result.retrieved[:10], *result.relevant]))
     with ui.shown_errors():
-        names = labels(solution_id, oracle_id, keys)
+        names = labels(solution_id, oracle_id, keys, ui.who().cache_key)
     st.markdown(f"**{result.query}**")
     st.dataframe(ranking_table(result, names), hide_index=True, use_container_width=True)
     lost = missed(result, names)
@@ -160,7 +162,7 @@ def compare(solution_id: UUID, listed: RunList) -> None:
         st.warning("Pick two different runs to compare.")
         return
     with ui.shown_errors():
-        result = comparison(solution_id, a, b)
+        result = comparison(solution_id, a, b, ui.who().cache_key)
     st.caption(
         f"B minus A over {result.paired_queries} shared questions, with paired bootstrap "
         "intervals; a change is significant when its interval excludes 0."

@@ -24,7 +24,7 @@ GRADES = {1: "relevant", 2: "highly relevant", 3: "perfect", 0: "not relevant"}
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def overview(solution_id: UUID, oracle_id: UUID) -> list[dict[str, object]]:
+def overview(solution_id: UUID, oracle_id: UUID, person: str) -> list[dict[str, object]]:
     """One row per golden set: questions, stale judgements, version."""
     with ui.tenant(solution_id) as session:
         rows = []
@@ -39,7 +39,7 @@ def overview(solution_id: UUID, oracle_id: UUID) -> list[dict[str, object]]:
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def contents(solution_id: UUID, oracle_id: UUID, name: str) -> list[dict[str, object]]:
+def contents(solution_id: UUID, oracle_id: UUID, name: str, person: str) -> list[dict[str, object]]:
     """The set's questions with their judged documents (stale ones marked)."""
     with ui.tenant(solution_id) as session:
         golden = golden_set_by_name(session, oracle_id, name)
@@ -60,7 +60,7 @@ def contents(solution_id: UUID, oracle_id: UUID, name: str) -> list[dict[str, ob
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def document_choices(solution_id: UUID, oracle_id: UUID) -> dict[UUID, str]:
+def document_choices(solution_id: UUID, oracle_id: UUID, person: str) -> dict[UUID, str]:
     """The oracle's ingested documents by id, for judging."""
     with ui.tenant(solution_id) as session:
         rows = list_documents(session, oracle_id).rows
@@ -76,7 +76,7 @@ def refresh() -> None:
 def golden_sets(solution_id: UUID, oracle_id: UUID, *, can_edit: bool) -> None:
     """The tab: the oracle's sets, one set's questions, editing and running."""
     with ui.shown_errors():
-        rows = overview(solution_id, oracle_id)
+        rows = overview(solution_id, oracle_id, ui.who().cache_key)
     if rows:
         st.dataframe(rows, hide_index=True, use_container_width=True)
     else:
@@ -96,7 +96,7 @@ def golden_sets(solution_id: UUID, oracle_id: UUID, *, can_edit: bool) -> None:
     if can_edit:
         _run_button(solution_id, oracle_id, name)
     with ui.shown_errors():
-        questions = contents(solution_id, oracle_id, name)
+        questions = contents(solution_id, oracle_id, name, ui.who().cache_key)
     shown = [{k: v for k, v in q.items() if not k.startswith("_")} for q in questions]
     st.dataframe(shown, hide_index=True, use_container_width=True)
     if can_edit:
@@ -134,7 +134,7 @@ def _run_button(solution_id: UUID, oracle_id: UUID, name: str) -> None:
 def _question_form(
     solution_id: UUID, oracle_id: UUID, name: str, questions: list[dict[str, object]]
 ) -> None:
-    documents = document_choices(solution_id, oracle_id)
+    documents = document_choices(solution_id, oracle_id, ui.who().cache_key)
     keys = ["(new question)", *[str(q["key"]) for q in questions]]
     with st.expander("Add, edit or remove a question"):
         key = st.selectbox("Question", keys, key="golden_edit_key")

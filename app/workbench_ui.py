@@ -2,6 +2,8 @@
 
 Pages import this module (the main script's folder is on ``sys.path``). Everything that
 knows SQL lives in ``supercore_core``; this module only builds the edge objects and renders.
+Every session it opens acts for the signed-in person (``identity``), so the database
+decides what each person sees and does; every cached function takes ``who().cache_key``.
 """
 
 from collections.abc import Iterator
@@ -10,18 +12,28 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 from uuid import UUID
 
+import identity
 import streamlit as st
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from supercore_core import Settings, admin_session, make_engine, make_sessions, tenant_session
+from supercore_core import (
+    Settings,
+    admin_session,
+    make_engine,
+    make_sessions,
+    people,
+    tenant_session,
+)
 from supercore_core.catalog import list_oracles, list_solutions, oracle_by_id
+from supercore_core.db.sessions import person_session, sessions_for_person
 from supercore_core.documents import UploadStore
 from supercore_core.embedding import Embedder, embedder_for
 from supercore_core.errors import UserError
 
 TENANT_KEY = "tenant_id"
 _FLASH = "_done_message"
+_WHO = "_signed_in"
 
 
 @dataclass(frozen=True)
@@ -56,10 +68,13 @@ def done(message: str) -> NoReturn:
     st.rerun()
 
 
-def show_done() -> None:
-    """Show the message ``done`` left for this run, if any."""
+def show_done(*, toast: bool = False) -> None:
+    """Show the message ``done`` left for this run, if any (``toast``: as a toast, for pages
+    such as Chat whose reader is at the bottom)."""
     message = st.session_state.pop(_FLASH, None)
-    if message:
+    if message and toast:
+        st.toast(message, icon=":material/check_circle:")
+    elif message:
         st.success(message)
 
 
@@ -85,11 +100,35 @@ def _sessions_for(database_url: str | None, data_dir: str) -> sessionmaker[Sessi
     return make_sessions(make_engine(Settings(database_url=database_url, data_dir=data_dir)))
 
 
-def sessions() -> sessionmaker[Session]:
+def base_sessions() -> sessionmaker[Session]:
     """The session factory, built once per database (a failure is shown, not cached)."""
     current = settings()
     with shown_errors():
         return _sessions_for(current.database_url, str(current.data_dir))
+
+
+def sign_in() -> identity.Who:
+    """Identify the person for this run (the router calls it first) and remember it."""
+    with shown_errors():
+        who = identity.identify(base_sessions())
+    st.session_state[_WHO] = who
+    identity.sidebar(who, identity.oidc_configured())
+    return who
+
+
+def who() -> identity.Who:
+    """The person this run acts for (identified by the router)."""
+    found = st.session_state.get(_WHO)
+    if not isinstance(found, identity.Who):
+        return sign_in()
+    return found
+
+
+def sessions() -> sessionmaker[Session]:
+    """Sessions acting for the signed-in person (the local operator: the login's rights)."""
+    person = who().person_id
+    base = base_sessions()
+    return base if person is None else sessions_for_person(base, person)
 
 
 def embedder(solution_id: UUID, oracle_id: UUID) -> Embedder:
@@ -106,7 +145,10 @@ def upload_store() -> UploadStore:
 
 
 def admin(reason: str) -> Any:
-    """An admin session recorded with ``reason`` in the audit log."""
+    """An admin session recorded with ``reason`` (and the person) in the audit log; for
+    platform admins only (the database refuses superuser mode to anyone else as well)."""
+    if not who().is_admin:
+        fail("This page is for platform admins.")
     return admin_session(sessions(), reason=f"dashboard: {reason}")
 
 
@@ -116,15 +158,25 @@ def tenant(solution_id: UUID) -> Any:
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def tenant_choices(database_url: str | None) -> list[TenantChoice]:
-    """Every tenant, for the sidebar (cached per database for 30 s)."""
-    with admin("list tenants for the picker") as session:
+def tenant_choices(database_url: str | None, person: str) -> list[TenantChoice]:
+    """The person's tenants for the sidebar, read without superuser mode (all tenants for
+    the local operator, in superuser mode); cached per database and person for 30 s."""
+    person_id = who().person_id
+    scope = (
+        admin("list tenants for the picker")
+        if person_id is None
+        else person_session(base_sessions(), person_id=person_id)
+    )
+    with scope as session:
         return [TenantChoice(s.id, s.slug, s.name, s.status) for s in list_solutions(session)]
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def oracle_choices(solution_id: UUID, include_scratch: bool = False) -> list[OracleChoice]:
-    """The tenant's oracles (cached per tenant for 30 s); scratch evaluation oracles on ask."""
+def oracle_choices(
+    solution_id: UUID, person: str, include_scratch: bool = False
+) -> list[OracleChoice]:
+    """The tenant's oracles (cached per tenant and person for 30 s); scratch evaluation
+    oracles on ask."""
     with tenant(solution_id) as session:
         return [
             OracleChoice(o.id, o.oracle_name, o.oracle_type, o.status)
@@ -143,32 +195,67 @@ def tenant_picker() -> TenantChoice | None:
     (not as the widget's key), so it survives pages that do not show the picker."""
     current = st.session_state.get(TENANT_KEY)
     with shown_errors():
-        choices = tenant_choices(settings().database_url)
+        choices = tenant_choices(settings().database_url, who().cache_key)
         if current is not None and current not in {c.solution_id for c in choices}:
             tenant_choices.clear()  # created elsewhere since the list was cached
-            choices = tenant_choices(settings().database_url)
+            choices = tenant_choices(settings().database_url, who().cache_key)
     if not choices:
-        st.sidebar.info("No tenants yet: create one on the Tenants page or run `make run`.")
+        hint = "create one on the Tenants page or run `make run`"
+        if not who().is_admin:
+            hint = "ask an owner of a tenant or a platform admin for a role"
+        st.sidebar.info(f"No tenants for you yet: {hint}.")
         return None
     by_id = {c.solution_id: c for c in choices}
     ids = list(by_id)
-    picked = st.sidebar.selectbox(
+    names = [c.name for c in choices]
+    picked = st.sidebar.selectbox(  # the name alone fits the sidebar; the slug goes below
         "Tenant",
         ids,
         index=ids.index(current) if current in by_id else 0,
-        format_func=lambda sid: f"{by_id[sid].name} ({by_id[sid].slug})",
+        format_func=lambda sid: _tenant_label(by_id[sid], names),
     )
+    st.sidebar.caption(f"`{by_id[picked].slug}` · {by_id[picked].status}")
     st.session_state[TENANT_KEY] = picked
     return by_id[picked]
+
+
+def _tenant_label(choice: TenantChoice, names: list[str]) -> str:
+    """The tenant's name; with its slug only when another tenant has the same name."""
+    return choice.name if names.count(choice.name) == 1 else f"{choice.name} ({choice.slug})"
 
 
 def current_tenant() -> TenantChoice:
     """The tenant picked in the sidebar (shown here); stops with a hint when there is none."""
     picked = tenant_picker()
     if picked is None:
-        st.info("No tenant yet: create one on the Tenants page, or load the demo data.")
+        st.info("No tenant to show: see the sidebar.")
         st.stop()
+    _role_caption(picked)
+    if picked.status == "suspended":
+        st.warning(
+            f"{picked.name} is suspended, so it is read-only: no chat, no ingest, no edits. "
+            "A platform admin can make it active again.",
+            icon=":material/block:",
+        )
     return picked
+
+
+def can_edit(solution_id: UUID) -> bool:
+    """Whether this person may edit the tenant's data (editor, owner, admin, local operator);
+    pages use it to offer the forms, the database refuses the writes of anyone else."""
+    if who().person_id is None:
+        return True
+    with shown_errors(), tenant(solution_id) as session:
+        return people.current_role(session) in ("editor", "owner")
+
+
+def _role_caption(picked: TenantChoice) -> None:
+    """Say which role the signed-in person acts with here (the database enforces it)."""
+    if who().person_id is None:
+        return
+    with shown_errors(), tenant(picked.solution_id) as session:
+        role = people.current_role(session)
+    st.sidebar.caption(f"Your role in {picked.name}: {role or 'none'}")
 
 
 def oracle_picker(
@@ -185,7 +272,7 @@ def oracle_picker(
     ``preferred`` is selected first when it is among them.
     """
     with shown_errors():
-        choices = oracle_choices(solution_id, include_scratch)
+        choices = oracle_choices(solution_id, who().cache_key, include_scratch)
     if not choices:
         st.info("This tenant has no oracle yet: create one on the Tenants page.")
         st.stop()

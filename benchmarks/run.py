@@ -42,7 +42,14 @@ def _headline(name: str, results: dict[str, Any]) -> dict[str, Any]:
     if name == "ingest":
         return {k: v for k, v in results.items() if k.startswith("ratio")}
     if name == "embed":
-        return {k: results[k] for k in ("ratio_batched_vs_one_at_a_time",)}
+        sets = [k for k in ("tatqa-gate", "scifact") if k in results]
+        return {
+            "ratio_vs_torch": {
+                s: {n: f["ratio_vs_torch"] for n, f in results[s].items()} for s in sets
+            },
+            "gate_ndcg_at_10": results["gate_ndcg_at_10"],
+            "cold_start_s": results["cold_start_s"],
+        }
     search = results["search"]
     return {
         "recall_at_10": search["recall_at_10_hnsw_vs_exact_large_tenant"],

@@ -24,11 +24,16 @@ from psycopg import sql
 from supercore_core import Settings, make_engine, make_sessions
 from supercore_core.db import embedded, migrate
 from supercore_core.demo import demo_tenants, load_demo
-from supercore_core.embedding import MiniLMEmbedder
+from supercore_core.embedding import minilm_embedder
 
 _state: dict[str, str] = {}
 _env: dict[str, str] = {}  # what the kernels need
 _saved: dict[str, str | None] = {}  # the values they replaced
+# Exported ONNX models are shared with the tests of this checkout (exported once, before any
+# kernel starts, so no notebook output mentions it).
+os.environ.setdefault(
+    "SUPERCORE_MODEL_DIR", str(Path(__file__).parents[1] / "build" / "test-models")
+)
 
 
 def _with_database(url: str, database: str) -> str:
@@ -59,7 +64,7 @@ def prepare(url: str) -> None:
     settings = Settings(database_url=url)
     engine = make_engine(settings)
     try:
-        load_demo(make_sessions(engine), embedder=MiniLMEmbedder(), settings=settings,
+        load_demo(make_sessions(engine), embedder=minilm_embedder(settings), settings=settings,
                   tenants=demo_tenants()[:1])  # fmt: skip
     finally:
         engine.dispose()

@@ -2,7 +2,13 @@
 
 from supercore_core.config import Settings
 from supercore_core.db.engine import check_connection, libpq_url, make_engine, make_sessions
-from supercore_core.db.sessions import ADMIN_ROLE, APP_ROLE, admin_session, tenant_session
+from supercore_core.db.sessions import (
+    ADMIN_ROLE,
+    APP_ROLE,
+    admin_session,
+    person_session,
+    tenant_session,
+)
 from supercore_core.errors import (
     ConfigurationError,
     DatabaseUnavailableError,
@@ -45,5 +51,6 @@ __all__ = [
     "libpq_url",
     "make_engine",
     "make_sessions",
+    "person_session",
     "tenant_session",
 ]

@@ -4,10 +4,15 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from supercore_core.errors import NotFoundError, UserError
+from supercore_core.errors import (
+    NotFoundError,
+    TenantContextError,
+    TenantSuspendedError,
+    UserError,
+)
 from supercore_core.models import Oracle, Solution
 from supercore_core.oracle_settings import check_model, check_retrieval
 
@@ -16,7 +21,33 @@ def solution_by_slug(session: Session, slug: str) -> Solution:
     """The tenant with ``slug`` (the session must be able to see it: admin or that tenant)."""
     found = session.scalars(select(Solution).where(Solution.slug == slug)).one_or_none()
     if found is None:
-        raise NotFoundError(f"no tenant with slug {slug!r}: list tenants or create one first")
+        raise _no_tenant(slug)
+    return found
+
+
+def _no_tenant(slug: str) -> NotFoundError:
+    return NotFoundError(
+        f"no tenant with slug {slug!r}: `supercore tenant list` shows the tenants, "
+        "or create one first"
+    )
+
+
+def solution_id_for_slug(session: Session, slug: str) -> UUID:
+    """The id of the tenant with ``slug``, for a login that is a member of supercore_admin,
+    without superuser mode (so the look-up is not an audit entry)."""
+    try:
+        found: UUID | None = session.execute(
+            text("SELECT solution_id_for_slug(:s)"), {"s": slug}
+        ).scalar_one()
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "42501":
+            raise
+        raise TenantContextError(
+            "this database login cannot look tenants up by slug: grant it supercore_admin "
+            "(GRANT supercore_admin TO <login>) or run `supercore db upgrade` first"
+        ) from exc
+    if found is None:
+        raise _no_tenant(slug)
     return found
 
 
@@ -45,12 +76,22 @@ def create_solution(session: Session, *, slug: str, name: str, **fields: Any) ->
             session.add(solution)
             session.flush()
     except IntegrityError as exc:
-        raise UserError(
-            f"cannot create tenant {slug!r}: the slug is taken or malformed "
-            "(lowercase letters, digits and dashes, 2-63 characters)"
-        ) from exc
+        raise _slug_error(exc, slug) from exc
     session.execute(text("SELECT create_rag_global_oracle(:s)"), {"s": solution.id})
     return solution
+
+
+def _slug_error(exc: IntegrityError, slug: str) -> UserError:
+    """Which rule the slug broke, from the constraint PostgreSQL names."""
+    constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+    if constraint == "uq_solutions_slug":
+        return UserError(f"cannot create tenant {slug!r}: the slug is taken, choose another")
+    if constraint == "ck_solutions_slug_format":
+        return UserError(
+            f"cannot create tenant {slug!r}: the slug is malformed (lowercase letters, digits "
+            "and dashes, starting with a letter or digit, 2-63 characters)"
+        )
+    return UserError(f"cannot create tenant {slug!r}: {str(exc.orig).splitlines()[0]}")
 
 
 def create_oracle(
@@ -105,6 +146,20 @@ def set_solution_status(session: Session, solution_id: UUID, status: str) -> Sol
     solution.status = status
     session.flush()
     return solution
+
+
+def require_not_suspended(session: Session, solution_id: UUID) -> None:
+    """Raise ``TenantSuspendedError`` when the tenant is suspended (read-only).
+
+    The database refuses the writes anyway (revision 0016); checking first means no
+    model is called and no tokens are spent on a question that cannot be recorded.
+    """
+    status = session.scalar(select(Solution.status).where(Solution.id == solution_id))
+    if status == "suspended":
+        raise TenantSuspendedError(
+            "this tenant is suspended, so it is read-only (no chat, no ingest, no edits): "
+            "a platform admin can make it active again"
+        )
 
 
 def list_oracles(

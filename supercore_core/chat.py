@@ -10,7 +10,7 @@ message is written, and ``Answer.error`` carries the reason. Call
 """
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -19,8 +19,9 @@ from uuid import UUID
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from supercore_core import followup
 from supercore_core.budget import check_budget
-from supercore_core.catalog import oracle_by_id
+from supercore_core.catalog import oracle_by_id, require_not_suspended
 from supercore_core.config import Settings
 from supercore_core.embedding import Embedder
 from supercore_core.errors import LLMProviderError, UserError
@@ -46,10 +47,6 @@ NOTHING_RELEVANT = (
     "I found nothing relevant to this question in this oracle's documents, so I cannot "
     "answer it from them."
 )
-REWRITE_PROMPT = (
-    "Rewrite the user's last question as one standalone question that can be understood "
-    "without the conversation. Reply with the question only."
-)
 HISTORY_TURNS = 6
 
 
@@ -65,6 +62,7 @@ class Source:
     score: float
     similarity: float | None
     content: str
+    pages: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The form stored in ``messages.sources`` (content left out: the chunk holds it)."""
@@ -74,6 +72,7 @@ class Source:
             "document_id": str(self.document_id),
             "document_title": self.document_title,
             "chunk_index": self.chunk_index,
+            "pages": list(self.pages),
             "score": self.score,
             "similarity": self.similarity,
         }
@@ -136,16 +135,20 @@ def ask(
     oracle = oracle_by_id(session, oracle_id)
     if oracle.status != "active":
         raise UserError(f"oracle {oracle.oracle_name!r} is {oracle.status}, not active")
+    require_not_suspended(session, oracle.solution_id)
     conversation_id = _conversation(session, oracle, session_id, user_id, question)
     history = _history(session, conversation_id)
-    standalone, rewrite = _standalone_question(chat_model, history, question)
     cfg = retrieval or RetrievalConfig.for_oracle(oracle)
-    hits = search(session, oracle_id=oracle_id, query=standalone, embedder=embedder, config=cfg,
-                  max_question_chars=None)  # fmt: skip
-    relevant = [h for h in hits.hits if h.similarity is None or h.similarity >= cfg.min_similarity]
+    find = _finder(session, oracle_id, embedder, cfg)
+    standalone, rewrite = followup.standalone_question(
+        chat_model, history, question, found=lambda q: bool(find(q)), unanswered=NOTHING_RELEVANT
+    )
+    relevant = find(standalone)
     sources = _sources(relevant)
     system = oracle.system_prompt or DEFAULT_SYSTEM_PROMPT
-    prompt = [*history, ChatTurn("user", context_message(relevant, question))]
+    # The offline answerer reads no history: it quotes for the standalone question.
+    asked = standalone if chat_model.offline else question
+    prompt = [*history, ChatTurn("user", context_message(relevant, asked))]
     if sources:
         check_budget(session, oracle, chat_model, settings, prompt_tokens(prompt, system))
     turn = _Turn(oracle, chat_model, conversation_id, standalone, started)
@@ -234,22 +237,22 @@ def _history(session: Session, conversation_id: UUID) -> list[ChatTurn]:
     return kept if not kept or kept[-1].role == "assistant" else kept[:-1]
 
 
-def _standalone_question(
-    chat_model: ChatModel, history: list[ChatTurn], question: str
-) -> tuple[str, Completion | None]:
-    """The follow-up rewritten with the earlier turns, for retrieval."""
-    if not history:
-        return question, None
-    previous = next(t.content for t in reversed(history) if t.role == "user")
-    if chat_model.offline:
-        return f"{previous} {question}", None
-    transcript = "\n".join(f"{t.role}: {t.content}" for t in history[-4:])
-    ask_rewrite = ChatTurn("user", f"{transcript}\nuser: {question}")
-    try:
-        rewrite = chat_model.complete([ask_rewrite], system=REWRITE_PROMPT, max_tokens=200)
-    except LLMProviderError:  # the answer call reports the failure with the message kept
-        return f"{previous} {question}", None
-    return rewrite.text.strip() or question, rewrite
+def _finder(
+    session: Session, oracle_id: UUID, embedder: Embedder, cfg: RetrievalConfig
+) -> Callable[[str], list[Hit]]:
+    """Search the oracle for a query and keep the relevant hits (each query searched once)."""
+    found: dict[str, list[Hit]] = {}
+
+    def find(query: str) -> list[Hit]:
+        if query not in found:
+            hits = search(session, oracle_id=oracle_id, query=query, embedder=embedder,
+                          config=cfg, max_question_chars=None)  # fmt: skip
+            found[query] = [
+                h for h in hits.hits if h.similarity is None or h.similarity >= cfg.min_similarity
+            ]
+        return found[query]
+
+    return find
 
 
 def _sources(hits: list[Hit]) -> list[Source]:
@@ -263,6 +266,7 @@ def _sources(hits: list[Hit]) -> list[Source]:
             h.score,
             h.similarity,
             h.content,
+            tuple(h.metadata.get("pages", ())),
         )
         for n, h in enumerate(hits, start=1)
     ]

@@ -1,10 +1,10 @@
-"""Thin typer CLI over the library: ``supercore db|tenant|ingest|search|eval ...``."""
+"""Thin typer CLI over the library: ``supercore db|tenant|user|ingest|search|eval ...``."""
 
 from typing import Annotated
 
 import typer
 
-from supercore_core import cli_chat, cli_demo, cli_eval, cli_golden, cli_ops, cli_rag
+from supercore_core import cli_chat, cli_demo, cli_eval, cli_golden, cli_ops, cli_rag, cli_users
 from supercore_core.cli_support import user_errors
 from supercore_core.config import Settings
 from supercore_core.db import embedded, migrate
@@ -15,9 +15,11 @@ app = typer.Typer(no_args_is_help=True, help="SuperCore Workbench command line."
 db_app = typer.Typer(no_args_is_help=True, help="The database: embedded server and migrations.")
 app.add_typer(db_app, name="db")
 app.add_typer(cli_rag.tenant_app, name="tenant")
+app.add_typer(cli_rag.oracle_app, name="oracle")
 app.add_typer(cli_rag.eval_app, name="eval")
 app.add_typer(cli_demo.demo_app, name="demo")
 app.add_typer(cli_golden.golden_app, name="golden")
+app.add_typer(cli_users.user_app, name="user")
 cli_eval.register(cli_rag.eval_app)
 app.command("ingest")(user_errors(cli_rag.ingest_command))
 app.command("search")(user_errors(cli_rag.search_command))

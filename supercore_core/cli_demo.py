@@ -9,7 +9,7 @@ from tqdm import tqdm
 from supercore_core import demo
 from supercore_core.cli_support import cli_sessions, user_errors
 from supercore_core.config import Settings
-from supercore_core.embedding import MiniLMEmbedder
+from supercore_core.embedding import minilm_embedder
 
 demo_app = typer.Typer(no_args_is_help=True, help="Demo data from TAT-QA annual reports.")
 
@@ -22,7 +22,7 @@ def demo_load(
     ] = False,
 ) -> None:
     """Create the demo tenants, ingest their reports and ask their questions (offline)."""
-    tenants = demo.demo_tenants()
+    tenants, settings = demo.demo_tenants(), Settings()
     started = time.perf_counter()
     with cli_sessions() as sessions:
         if not force and demo.is_loaded(sessions, tenants):
@@ -35,7 +35,7 @@ def demo_load(
                 bar.update()
 
             report = demo.load_demo(
-                sessions, embedder=MiniLMEmbedder(), settings=Settings(), tenants=tenants,
+                sessions, embedder=minilm_embedder(settings), settings=settings, tenants=tenants,
                 on_step=step,
             )  # fmt: skip
     typer.echo(

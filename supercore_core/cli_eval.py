@@ -17,7 +17,7 @@ from supercore_core.cli_eval_targets import one_source, target
 from supercore_core.cli_support import cli_sessions, resolve, user_errors
 from supercore_core.config import Settings
 from supercore_core.db.sessions import admin_session, tenant_session
-from supercore_core.embedding import MiniLMEmbedder
+from supercore_core.embedding import minilm_embedder
 from supercore_core.errors import InvalidSettingError, UserError
 from supercore_core.evaluation.answers import answerer_for
 from supercore_core.evaluation.cost import cost_quality
@@ -325,7 +325,7 @@ def eval_gate(
     spec = read_gates(gates)
     with cli_sessions() as sessions:
         report = run_gate(
-            sessions, MiniLMEmbedder(), spec,
+            sessions, minilm_embedder(Settings()), spec,
             on_run=lambda r: typer.echo(f"  {r.dataset} {r.mode}: {r.status}"),
         )  # fmt: skip
     for check in report.checks:

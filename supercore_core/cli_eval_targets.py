@@ -11,13 +11,14 @@ from supercore_core.catalog import oracle_by_name
 from supercore_core.cli_support import resolve
 from supercore_core.config import Settings
 from supercore_core.db.sessions import tenant_session
-from supercore_core.embedding import Embedder, MiniLMEmbedder
+from supercore_core.embedding import Embedder, minilm_embedder
 from supercore_core.errors import UserError
 from supercore_core.evaluation.beir import BeirDataset, load_dataset
 from supercore_core.evaluation.golden import open_golden
 from supercore_core.evaluation.runner import ingest_dataset
 from supercore_core.evaluation.scratch import default_scratch_name, require_scratch, scratch_oracle
 from supercore_core.evaluation.sets import EvalSet
+from supercore_core.ingest.progress import IngestMeter, tqdm_updater
 
 Target = tuple[UUID, UUID, EvalSet, Embedder]
 
@@ -84,8 +85,10 @@ def _benchmark_target(
 ) -> tuple[UUID, UUID, EvalSet, Embedder]:  # fmt: skip
     """A BEIR dataset loaded into a scratch oracle (what is there already is skipped)."""
     solution_id, oracle_id = _dataset_target(sessions, tenant, oracle, scratch, data.name)
-    embedder = MiniLMEmbedder()
-    with tqdm(total=data.corpus_size(), unit="doc", desc="load corpus") as bar:
+    embedder = minilm_embedder(Settings())
+    meter = IngestMeter(data.corpus_size())
+    with tqdm(total=meter.total, unit="doc", desc="load corpus") as bar:
         ingest_dataset(sessions, data, solution_id=solution_id, oracle_id=oracle_id,
-                       embedder=embedder, on_done=lambda _: bar.update())  # fmt: skip
+                       embedder=meter.metered(embedder),
+                       on_done=tqdm_updater(bar, meter))  # fmt: skip
     return solution_id, oracle_id, data, embedder

@@ -1,7 +1,7 @@
 """Shared pieces of the CLI: error handling and the edge objects it builds."""
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 from uuid import UUID
@@ -9,15 +9,32 @@ from uuid import UUID
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
-from supercore_core.catalog import oracle_by_id, oracle_by_name, solution_by_slug
+from supercore_core.catalog import oracle_by_id, oracle_by_name, solution_id_for_slug
 from supercore_core.config import Settings
 from supercore_core.db.engine import make_engine, make_sessions
-from supercore_core.db.sessions import admin_session, tenant_session
+from supercore_core.db.sessions import tenant_session
 from supercore_core.embedding import Embedder, embedder_for
 from supercore_core.errors import UserError
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def echo_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Print ``rows`` as left-aligned columns under ``headers`` (numbers right-aligned)."""
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    numeric = [bool(rows) and all(isinstance(r[i], int) for r in rows) for i in range(len(headers))]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [
+            v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    typer.echo(line([h.upper() for h in headers]))
+    for row in cells:
+        typer.echo(line(row))
 
 
 def user_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -47,9 +64,10 @@ def cli_sessions() -> Iterator[sessionmaker[Session]]:
 def resolve(
     sessions: sessionmaker[Session], tenant: str, oracle: str | None
 ) -> tuple[UUID, UUID | None]:
-    """Tenant slug and oracle name to ids (the slug is looked up as admin)."""
-    with admin_session(sessions, reason=f"look up tenant {tenant!r} by slug") as session:
-        solution_id = solution_by_slug(session, tenant).id
+    """Tenant slug and oracle name to ids (the slug is looked up without superuser mode, so
+    routine commands leave no audit entry; the login must be a member of supercore_admin)."""
+    with sessions() as session, session.begin():
+        solution_id = solution_id_for_slug(session, tenant)
     if oracle is None:
         return solution_id, None
     with tenant_session(sessions, solution_id=solution_id) as session:

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,8 +55,28 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=4000, ge=1, le=100_000)
     llm_timeout_s: float = Field(default=60.0, gt=0)
     llm_max_retries: int = Field(default=2, ge=0)
+    # The bundled MiniLM's implementation: "onnx" (fp32, passes the parity gate), "onnx-int8"
+    # (fp32 ONNX on CPUs without VNNI) or "torch" (the reference); see embedding.choice.
+    embedder: Literal["onnx", "onnx-int8", "torch"] = "onnx"
+    # Where the exported ONNX files are kept (SUPERCORE_MODEL_DIR; default <data_dir>/models).
+    model_dir: Path | None = None
     # "provider/model" -> price; wins over genai-prices (e.g. a negotiated or local model).
     price_overrides: dict[str, PriceOverride] = Field(default_factory=dict)
+    # Ingestion limits per document (supercore_core.ingest.limits.IngestLimits; README).
+    ingest_max_file_mb: float = Field(default=50.0, gt=0)
+    ingest_max_inflated_mb: float = Field(default=100.0, gt=0)
+    ingest_max_xml_mb: float = Field(default=20.0, gt=0)
+    ingest_max_zip_entries: int = Field(default=10_000, ge=1)
+    ingest_max_pdf_pages: int = Field(default=2_000, ge=1)
+    ingest_max_text_chars: int = Field(default=50_000_000, ge=1)
+    ingest_max_html_depth: int = Field(default=512, ge=1)
+    ingest_max_html_tags: int = Field(default=300_000, ge=1)
+    ingest_max_chunk_bytes: int = Field(default=200_000, ge=1_000)
+
+    @property
+    def models_dir(self) -> Path:
+        """Where the exported ONNX model files live."""
+        return self.model_dir or self.data_dir / "models"
 
     @property
     def uses_embedded_server(self) -> bool:

@@ -6,10 +6,10 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
-from supercore_core.models import Conversation, Message
+from supercore_core.models import Conversation, Message, Oracle
 
 T = TypeVar("T")
 
@@ -74,6 +74,43 @@ def conversation_messages(
         .order_by(Message.sequence_number)
     )
     return [_copy(StoredMessage, m) for m in rows]
+
+
+@dataclass(frozen=True)
+class AskedQuestion:
+    """A question that got an answer, and where: to open it again in one click."""
+
+    question: str
+    oracle_id: UUID
+    oracle_name: str
+    session_id: str
+    asked_at: datetime
+
+
+def answered_questions(session: Session, *, limit: int = 6) -> list[AskedQuestion]:
+    """The tenant's most recently answered distinct questions, across its oracles."""
+    answer = aliased(Message)
+    answered = exists().where(
+        and_(
+            answer.conversation_id == Message.conversation_id,
+            answer.sequence_number == Message.sequence_number + 1,
+            answer.role == "assistant",
+        )
+    )
+    asked_at = func.max(Message.created_at).label("asked_at")
+    rows = session.execute(
+        select(Message.content, Oracle.id, Oracle.oracle_name, Conversation.session_id, asked_at)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .join(Oracle, Oracle.id == Conversation.oracle_id)
+        .where(Message.role == "user", answered)
+        .group_by(Message.content, Oracle.id, Oracle.oracle_name, Conversation.session_id)
+        .order_by(asked_at.desc(), Message.content)
+        .limit(limit * 4)
+    )
+    found: dict[tuple[str, UUID], AskedQuestion] = {}
+    for row in rows:  # the same question asked in several conversations: the latest
+        found.setdefault((row[0], row[1]), AskedQuestion(*row))
+    return list(found.values())[:limit]
 
 
 def _copy(cls: type[T], row: object) -> T:

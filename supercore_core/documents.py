@@ -1,11 +1,14 @@
 """An oracle's documents: list with status, browse chunks, delete, re-ingest.
 
 Domain functions run in the caller's tenant session. Uploaded originals are kept in an
-``UploadStore`` (a folder per tenant and oracle) so a document can be re-ingested later;
-``documents.storage_path`` records where, relative to the store.
+``UploadStore`` (a folder per tenant and oracle, a file per document) so a document can be
+re-ingested later; ``documents.storage_path`` records where, relative to the store. An
+original is written only once its document exists, so never before the tenant and oracle
+are verified, and deleting one document never removes another's original.
 """
 
-import hashlib
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -19,6 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from supercore_core.db.sessions import tenant_session
 from supercore_core.embedding import Embedder
 from supercore_core.errors import NotFoundError, UserError
+from supercore_core.ingest.limits import IngestLimits
+from supercore_core.ingest.parsers import file_type_of
 from supercore_core.ingest.pipeline import IngestOutcome, SourceFile, ingest
 from supercore_core.models import Document, DocumentChunk
 
@@ -140,12 +145,17 @@ def chunk_page(
 
 
 def delete_document(session: Session, document_id: UUID) -> str | None:
-    """Delete a document and its chunks; returns its ``storage_path`` (the caller removes
-    the stored original once the transaction has committed)."""
+    """Delete a document and its chunks; returns its ``storage_path`` for the caller to
+    remove once the transaction has committed, or None when no original is kept or another
+    document still uses it (originals stored by content hash before issue 15 could be shared).
+    """
     document = document_by_id(session, document_id)
     path = document.storage_path
     session.execute(delete(Document).where(Document.id == document_id))
-    return path
+    if path is None:
+        return None
+    shared = select(func.count()).where(Document.storage_path == path)
+    return None if session.scalar(shared) else path
 
 
 def set_storage_path(session: Session, document_id: UUID, path: str) -> None:
@@ -163,18 +173,21 @@ def forget_content_hash(session: Session, document_id: UUID) -> Document:
 
 
 class UploadStore:
-    """Uploaded originals on disk, ``<root>/<tenant>/<oracle>/<sha256><suffix>``."""
+    """Uploaded originals on disk, ``<root>/<tenant>/<oracle>/<document id><suffix>``."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def save(self, solution_id: UUID, oracle_id: UUID, source: SourceFile) -> str:
-        """Keep ``source``'s bytes; returns the path relative to the store."""
-        suffix = PurePath(source.filename).suffix.lower()
-        relative = f"{solution_id}/{oracle_id}/{hashlib.sha256(source.data).hexdigest()}{suffix}"
+    def save(self, document: Document, data: bytes) -> str:
+        """Keep ``data`` as ``document``'s original (replacing an earlier one); returns the
+        path relative to the store. The file appears whole or not at all."""
+        relative = f"{document.solution_id}/{document.oracle_id}/{document.id}"
+        relative += _suffix(document.filename)
         target = self.root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(source.data)
+        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as temporary:
+            temporary.write(data)
+        os.replace(temporary.name, target)
         return relative
 
     def load(self, solution_id: UUID, relative: str) -> bytes:
@@ -194,6 +207,15 @@ class UploadStore:
             (self.root / relative).unlink(missing_ok=True)
 
 
+def _suffix(filename: str) -> str:
+    """The file's extension if it is one we parse, else none (names are never trusted)."""
+    try:
+        file_type_of(filename)
+    except UserError:
+        return ""
+    return PurePath(filename).suffix.lower()
+
+
 def ingest_uploads(
     sessions: sessionmaker[Session],
     store: UploadStore,
@@ -203,17 +225,24 @@ def ingest_uploads(
     sources: list[SourceFile],
     embedder: Embedder,
     on_done: Callable[[IngestOutcome], None] | None = None,
+    limits: IngestLimits | None = None,
 ) -> list[IngestOutcome]:
-    """Keep each upload's original, ingest them all, and record where each original is."""
-    paths = {s.filename: store.save(solution_id, oracle_id, s) for s in sources}
+    """Ingest the uploads, then keep each document's original and record where it is.
+
+    Nothing is written to disk before ``ingest`` has verified the tenant's oracle, and only
+    for sources that became documents (a refused file name never reaches the disk).
+    """
     outcomes = ingest(
         sessions, solution_id=solution_id, oracle_id=oracle_id, sources=sources,
-        embedder=embedder, on_done=on_done,
+        embedder=embedder, on_done=on_done, limits=limits,
     )  # fmt: skip
+    data = {s.filename: s.data for s in sources if s.problem is None}
     with tenant_session(sessions, solution_id=solution_id) as session:
         for outcome in outcomes:
-            if outcome.document_id is not None:
-                set_storage_path(session, outcome.document_id, paths[outcome.filename])
+            if outcome.document_id is not None and outcome.filename in data:
+                document = document_by_id(session, outcome.document_id)
+                document.storage_path = store.save(document, data[outcome.filename])
+        session.flush()
     return outcomes
 
 
@@ -224,6 +253,7 @@ def reingest(
     solution_id: UUID,
     document_id: UUID,
     embedder: Embedder,
+    limits: IngestLimits | None = None,
 ) -> IngestOutcome:
     """Parse, chunk and embed a document again from its stored original."""
     with tenant_session(sessions, solution_id=solution_id) as session:
@@ -238,6 +268,6 @@ def reingest(
         oracle_id, filename = document.oracle_id, document.filename
     [outcome] = ingest(
         sessions, solution_id=solution_id, oracle_id=oracle_id,
-        sources=[SourceFile(filename, data)], embedder=embedder,
+        sources=[SourceFile(filename, data)], embedder=embedder, limits=limits,
     )  # fmt: skip
     return outcome

@@ -36,6 +36,14 @@ class TenantContextError(UserError):
     """A tenant-scoped operation was attempted without a valid tenant."""
 
 
+class TenantSuspendedError(UserError):
+    """The tenant is suspended: read-only for everyone in a tenant session."""
+
+
+class RoleError(UserError):
+    """The signed-in person's tenant role does not allow this (or they are not a member)."""
+
+
 class NotFoundError(UserError):
     """A tenant, oracle, document or other named thing does not exist (or is not visible)."""
 
@@ -58,6 +66,15 @@ class EmptyDocumentError(DocumentError):
 
 class OversizedFileError(DocumentError):
     """The file is larger than the configured ingestion limit."""
+
+
+class DocumentLimitError(DocumentError):
+    """The document goes past an ingestion limit (inflated size, entries, pages, text, nesting);
+    the message names the limit's setting."""
+
+
+class InvalidFilenameError(DocumentError):
+    """The file name cannot be stored or shown safely (NUL, control characters, too long)."""
 
 
 class LLMProviderError(UserError):

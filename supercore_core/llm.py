@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from supercore_core.config import Settings
 from supercore_core.errors import ConfigurationError, LLMProviderError
 from supercore_core.models import Oracle
+from supercore_core.quoting import pick_quotes
 
 OnToken = Callable[[str], None]
 OFFLINE_MODEL = "offline-extractive"
@@ -71,12 +72,17 @@ class Passage:
 
 
 def format_context(passages: Sequence[Passage], question: str) -> str:
-    """The final user message: numbered passages, then the question."""
-    blocks = [f"[{p.number}] ({p.label})\n{p.text.strip()}" for p in passages]
+    """The final user message: numbered passages, then the question.
+
+    A label is kept on one line (a file name may hold a newline), so every passage header
+    stays a line of its own that ``parse_context`` finds.
+    """
+    blocks = [f"[{p.number}] ({' '.join(p.label.split())})\n{p.text.strip()}" for p in passages]
     return "Context:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question.strip()}"
 
 
-_PASSAGE = re.compile(r"^\[(\d+)\] \((.*)\)$", re.MULTILINE)
+# A passage header is a line of its own after a blank line (as ``format_context`` writes it).
+_PASSAGE = re.compile(r"\n\n\[(\d+)\] \(([^\n]*)\)(?=\n|\Z)")
 
 
 def parse_context(message: str) -> tuple[list[Passage], str]:
@@ -84,13 +90,23 @@ def parse_context(message: str) -> tuple[list[Passage], str]:
     body, _, question = message.rpartition("\n\nQuestion: ")
     if not body.startswith("Context:"):
         return [], message.strip()
-    marks = list(_PASSAGE.finditer(body))
+    marks = _numbered_marks(body)
     passages = []
     for mark, following in zip(marks, [*marks[1:], None], strict=True):
         end = following.start() if following else len(body)
         text = body[mark.end() : end].strip()
         passages.append(Passage(int(mark.group(1)), mark.group(2), text))
     return passages, question.strip()
+
+
+def _numbered_marks(body: str) -> list[re.Match[str]]:
+    """Passage headers numbered 1, 2, 3 ... in order: a "[7] (see note)" line inside a
+    passage's text is text, not a header."""
+    marks: list[re.Match[str]] = []
+    for mark in _PASSAGE.finditer(body):
+        if int(mark.group(1)) == len(marks) + 1:
+            marks.append(mark)
+    return marks
 
 
 @functools.cache
@@ -109,21 +125,6 @@ def count_tokens(text: str) -> int:
 def prompt_tokens(messages: Sequence[ChatTurn], system: str) -> int:
     """cl100k tokens of a whole prompt, with the usual 4 tokens of framing per message."""
     return count_tokens(system) + sum(count_tokens(m.content) + 4 for m in messages)
-
-
-_WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-_STOPWORDS = frozenset(
-    re.findall(
-        r"\w+",
-        "a an and are as at be by did do does for from has have how in is it its of on or "
-        "the this that to was were what when where which who why with",
-    )
-)
-
-
-def _terms(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS}
 
 
 class OfflineAnswerer:
@@ -148,7 +149,7 @@ class OfflineAnswerer:
         max_tokens: int,
         on_token: OnToken | None = None,
     ) -> Completion:
-        """Quote up to ``max_quotes`` sentences sharing the most terms with the question."""
+        """Quote up to ``max_quotes`` sentences or table rows carrying the question's terms."""
         passages, question = parse_context(messages[-1].content if messages else "")
         text = self._compose(passages, question)
         for piece in re.findall(r"\S+\s*", text):
@@ -163,45 +164,16 @@ class OfflineAnswerer:
         )
 
     def _compose(self, passages: Sequence[Passage], question: str) -> str:
-        wanted = _terms(question)
-        scored = sorted(
-            (
-                (len(wanted & _terms(unit)), -p.number, -i, unit, p.number)
-                for p in passages
-                for i, unit in enumerate(quotable_units(p.text))
-            ),
-            reverse=True,
-        )
-        quotes: list[str] = []
-        for overlap, _, _, unit, number in scored:
-            quote = f'> "{unit}" [{number}]'
-            if overlap and unit not in "".join(quotes) and len(quotes) < self.max_quotes:
-                quotes.append(quote)
-        if not quotes and passages:
-            first = passages[0]
-            quotes = [f'> "{quotable_units(first.text)[0]}" [{first.number}]']
-        if not quotes:
+        if not passages:
             return f"{OFFLINE_LABEL}\n\nNo passages were retrieved for this question."
-        return f"{OFFLINE_LABEL}\n\n" + "\n".join(quotes)
-
-
-_TABLE_RULE = re.compile(r"^\|?[\s:|-]+\|?$")
-
-
-def quotable_units(text: str) -> list[str]:
-    """Sentences of prose; each table row together with its table's header row."""
-    units: list[str] = []
-    header: str | None = None
-    for line in (line.strip() for line in text.splitlines()):
-        if line.startswith("|"):
-            if header is None:
-                header = line
-            elif not _TABLE_RULE.match(line):
-                units.append(f"{header} {line}")
-            continue
-        header = None
-        units += [s.strip() for s in _SENTENCE.split(line) if s.strip()]
-    return units or [text.strip()]
+        quotes = pick_quotes([(p.number, p.text) for p in passages], question, self.max_quotes)
+        if not quotes:
+            first = passages[0]
+            return (
+                f"{OFFLINE_LABEL}\n\nNo sentence of the retrieved passages contains the words "
+                f"of the question; the closest passage is [{first.number}] ({first.label})."
+            )
+        return f"{OFFLINE_LABEL}\n\n" + "\n".join(f'> "{text}" [{n}]' for n, text in quotes)
 
 
 @contextmanager

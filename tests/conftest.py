@@ -23,6 +23,10 @@ from supercore_core import Settings, make_engine, make_sessions
 from supercore_core.db import embedded, migrate
 
 os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+# Exported ONNX models are shared by every test run of this checkout (exported once).
+os.environ.setdefault(
+    "SUPERCORE_MODEL_DIR", str(Path(__file__).parents[1] / "build" / "test-models")
+)
 
 
 def with_database(url: str, database: str) -> str:

@@ -142,7 +142,8 @@ def test_overview_shows_every_tenant_and_totals(
     table = at.dataframe[0].value
     assert {tenants[0].slug, tenants[1].slug} <= set(table["slug"])
     assert int(at.metric[0].value.replace(",", "")) >= 2
-    assert "overview page" in "\n".join(at.dataframe[1].value["reason"])  # audit log
+    audit = next(d.value for d in at.dataframe if "reason" in d.value.columns)
+    assert "overview page" in "\n".join(audit["reason"])
 
 
 def test_sidebar_picker_switches_tenant(app_env: None, tenants: tuple[Seeded, Seeded]) -> None:
@@ -165,12 +166,22 @@ def test_create_tenant_and_duplicate_slug(app_env: None, tenants: tuple[Seeded, 
     assert [s.value for s in at.success] == [f"tenant {slug} created with its RAG global oracle"]
     assert slug in at.dataframe[0].value["slug"].tolist()
     at.button[0].click().run()  # same slug again
-    assert "slug is taken" in at.error[0].value
+    assert [e.value for e in at.error] == [
+        f"cannot create tenant '{slug}': the slug is taken, choose another"
+    ]
+    # the page stays whole: the status form, the oracle section and the sidebar picker
+    assert any(b.label == "Change status" for b in at.button)
+    assert any(h.value.startswith("Oracles of ") for h in at.header)
+    assert at.sidebar.selectbox[0].label == "Tenant"
 
 
 @pytest.mark.parametrize(
     ("slug", "name", "message"),
-    [("", "X", "needs a slug and a name"), ("Bad Slug!", "X", "slug is taken or malformed")],
+    [
+        ("", "X", "needs a slug and a name"),
+        ("Bad Slug!", "X", "the slug is malformed"),
+        ("-dash-first", "X", "the slug is malformed"),
+    ],
 )
 def test_bad_tenant_input_is_explained(
     app_env: None, tenants: tuple[Seeded, Seeded], slug: str, name: str, message: str
@@ -179,7 +190,10 @@ def test_bad_tenant_input_is_explained(
     at.text_input[0].set_value(slug)
     at.text_input[1].set_value(name)
     at.button[0].click().run()
-    assert message in at.error[0].value
+    assert len(at.error) == 1 and message in at.error[0].value
+    assert "taken" not in at.error[0].value
+    assert any(b.label == "Save oracle" for b in at.button)  # the rest of the page is there
+    assert at.sidebar.selectbox[0].label == "Tenant"
 
 
 def test_edit_oracle_settings(app_env: None, owner_engine: Engine) -> None:

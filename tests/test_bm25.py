@@ -16,14 +16,15 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from supercore_core import bm25, tenant_session
+from supercore_core import admin_session, bm25, tenant_session
 from supercore_core.bm25.pruning import TermStat, is_exact, plan
-from supercore_core.errors import InvalidSettingError
+from supercore_core.errors import InvalidSettingError, RoleError
 from supercore_core.ingest.store import ChunkRow, copy_chunks
 from supercore_core.models import Solution
 from supercore_core.oracle_settings import check_retrieval
+from supercore_core.people import add_person, grant
 from supercore_core.retrieval import RetrievalConfig
-from tests.factories import make_document, make_oracle, make_solution
+from tests.factories import make_document, make_oracle, make_solution, unique_slug
 
 WORDS = [
     "revenue",
@@ -63,7 +64,7 @@ def _texts(seed: int, count: int, length: int = 30) -> list[str]:
 def _oracle(owner_engine: Engine, documents: int = 1) -> tuple[uuid.UUID, uuid.UUID, list[Any]]:
     with Session(owner_engine) as session, session.begin():
         oracle = make_oracle(session, make_solution(session))
-        docs = [make_document(session, oracle) for _ in range(documents)]
+        docs = [make_document(session, oracle, filename=f"{i}.txt") for i in range(documents)]
         return oracle.solution_id, oracle.id, [d.id for d in docs]
 
 
@@ -102,6 +103,11 @@ def _recomputed(session: Session, oracle_id: uuid.UUID) -> tuple[Any, dict[str, 
     df = Counter(lexeme for _, lexeme, _ in rows)
     totals = (chunks, sum(tf for _, _, tf in rows)) if chunks else None
     return totals, dict(df)
+
+
+def _recomputed_as_owner(owner_engine: Engine, oracle_id: uuid.UUID) -> tuple[Any, dict[str, int]]:
+    with Session(owner_engine) as session:
+        return _recomputed(session, oracle_id)
 
 
 def test_statistics_follow_inserts_deletes_updates_and_reingest(
@@ -176,6 +182,47 @@ def test_concurrent_ingesters_into_one_oracle_keep_statistics_exact(
         stored = _stored(s, oracle_id)
         assert stored == _recomputed(s, oracle_id)
     assert stored[0][0] == 40 * len(documents)
+
+
+def _member(admin_sessions: sessionmaker[Session], solution_id: uuid.UUID, role: str) -> uuid.UUID:
+    with admin_session(admin_sessions, reason="test: bm25 roles") as session:
+        person = add_person(session, oidc_subject=unique_slug(role)).id
+        grant(session, person_id=person, solution_id=solution_id, role=role)
+    return person
+
+
+_DIRECT_WRITES = [
+    "UPDATE bm25_oracle_stats SET chunk_count = 1",
+    "DELETE FROM bm25_term_stats",
+    "INSERT INTO bm25_term_stats (oracle_id, lexeme, solution_id, df, max_tf)"
+    " VALUES (:o, 'forged', :s, 1, 1)",
+]
+
+
+@pytest.mark.parametrize("statement", _DIRECT_WRITES)
+def test_an_editors_ingest_keeps_statistics_exact_and_a_viewer_cannot_write_them(
+    app_sessions: sessionmaker[Session],
+    admin_sessions: sessionmaker[Session],
+    owner_engine: Engine,
+    statement: str,
+) -> None:
+    solution_id, oracle_id, (first, second) = _oracle(owner_engine, documents=2)
+    editor = _member(admin_sessions, solution_id, "editor")
+    viewer = _member(admin_sessions, solution_id, "viewer")
+    with tenant_session(app_sessions, solution_id=solution_id, person_id=editor) as s:
+        _insert(s, (first, oracle_id, solution_id), _texts(21, 30))
+        _insert(s, (second, oracle_id, solution_id), _texts(22, 30))
+        s.execute(text("DELETE FROM documents WHERE id = :d"), {"d": first})
+    with tenant_session(app_sessions, solution_id=solution_id, person_id=viewer) as s:
+        before = _stored(s, oracle_id)
+    assert before[0][0] == 30 and before == _recomputed_as_owner(owner_engine, oracle_id)
+    with (
+        pytest.raises(RoleError, match="viewer role may not change bm25_"),
+        tenant_session(app_sessions, solution_id=solution_id, person_id=viewer) as s,
+    ):
+        s.execute(text(statement), {"o": oracle_id, "s": solution_id})
+    with tenant_session(app_sessions, solution_id=solution_id, person_id=viewer) as s:
+        assert _stored(s, oracle_id) == before
 
 
 def test_another_tenants_statistics_are_invisible(

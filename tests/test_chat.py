@@ -23,6 +23,7 @@ from supercore_core.ingest.pipeline import SourceFile, ingest
 from supercore_core.llm import OFFLINE_LABEL, ChatModel, OfflineAnswerer, prompt_tokens
 from tests.factories import make_oracle, make_solution
 from tests.fakes import FakeChatModel, HashingEmbedder
+from tests.test_parsers import make_pdf
 
 DOCS = {
     "bakery.txt": "The bakery sells sourdough bread and croissants. It opens at seven.",
@@ -205,6 +206,84 @@ def test_offline_follow_up_adds_the_previous_question(chat: Any) -> None:
     second = chat("When does it open?", OfflineAnswerer())
 
     assert second.standalone_question == "What does the bakery sell? When does it open?"
+
+
+def test_offline_new_topic_does_not_inherit_the_previous_question(chat: Any) -> None:
+    chat("What bread does the bakery sell?", OfflineAnswerer())
+
+    second = chat("What is the capital of France?", OfflineAnswerer())
+
+    assert second.standalone_question == "What is the capital of France?"
+    assert "bakery" not in second.text and "sourdough" not in second.text
+    assert second.text == NOTHING_RELEVANT and second.sources == ()
+
+
+def test_offline_follow_up_continues_the_last_topic_that_found_something(chat: Any) -> None:
+    chat("What bread does the bakery sell?", OfflineAnswerer())
+    chat("What is the capital of France?", OfflineAnswerer())  # nothing relevant
+
+    third = chat("And when does it open?", OfflineAnswerer())
+
+    assert third.standalone_question == "What bread does the bakery sell? And when does it open?"
+    assert "It opens at seven." in third.text
+
+
+def test_offline_answer_quotes_for_the_standalone_question(chat: Any) -> None:
+    chat("When does the bakery open?", OfflineAnswerer())
+
+    second = chat("And on Sundays?", OfflineAnswerer())  # no word of its own matches
+
+    assert second.standalone_question == "When does the bakery open? And on Sundays?"
+    assert '"It opens at seven." [1]' in second.text
+
+
+def test_failed_rewrite_falls_back_to_the_offline_rule(chat: Any) -> None:
+    chat("What does the bakery sell?", FakeChatModel("Bread [1]."))
+    error = LLMProviderError("openai rate limit reached (HTTP 429): wait a moment and ask again")
+
+    second = chat("Who unloads the containers at the harbour?", FakeChatModel(error=error))
+
+    assert second.standalone_question == "Who unloads the containers at the harbour?"
+
+
+def test_sources_carry_the_pdf_page_they_came_from(
+    app_sessions: sessionmaker[Session], shop: Shop, chat: Any, owner_engine: Engine
+) -> None:
+    pdf = make_pdf([["Cover page of the turbine report."],
+                    ["The turbine produced 4.2 megawatts at full load."]])  # fmt: skip
+    source = SourceFile("turbine.pdf", pdf)
+    outcomes = ingest(
+        app_sessions, solution_id=shop.solution_id, oracle_id=shop.oracle_id,
+        sources=[source], embedder=HashingEmbedder(),
+    )  # fmt: skip
+    assert [o.status for o in outcomes] == ["completed"]
+
+    answer = chat("How many megawatts did the turbine produce at full load?", OfflineAnswerer())
+
+    turbine = next(s for s in answer.sources if s.document_title == "turbine.pdf")
+    assert turbine.pages == (1, 2)  # one small chunk holds both pages
+    stored = rows(owner_engine, "SELECT sources FROM messages WHERE id = :m", m=answer.message_id)
+    assert stored[0][0][turbine.number - 1]["pages"] == list(turbine.pages)
+
+
+def test_a_newline_in_a_file_name_does_not_break_offline_answers(
+    app_sessions: sessionmaker[Session], shop: Shop, chat: Any, owner_engine: Engine
+) -> None:
+    body = {"ferry times.txt": "The ferry to the island leaves at nine every morning."}
+    _load(app_sessions, (shop.solution_id, shop.oracle_id), body)
+    # Ingestion refuses such names now (issue 15); documents stored before that may have one.
+    with owner_engine.begin() as conn:
+        conn.execute(
+            text("UPDATE documents SET filename = :new WHERE filename = :old"),
+            {"new": "ferry\ntimes.txt", "old": "ferry times.txt"},
+        )
+
+    answer = chat("When does the ferry to the island leave?", OfflineAnswerer())
+
+    ferry = next(s for s in answer.sources if s.document_title == "ferry\ntimes.txt")
+    assert f'"The ferry to the island leaves at nine every morning." [{ferry.number}]' in (
+        answer.text
+    )
 
 
 def test_provider_error_keeps_the_question_and_writes_no_answer(

@@ -45,7 +45,7 @@ def test_one_question_prints_answer_sources_and_cost(tenant: str) -> None:
 
     assert code == 0, output
     assert "OFFLINE answerer" in output
-    assert '"| Plan | Monthly fee | | Pro | 12 EUR |" [' in output  # a row with its header
+    assert '"Plan Pro: Monthly fee 12 EUR" [' in output  # a row with its header
     assert "] sample.md chunk 1 (score" in output
     assert "tokens (estimated), $0.000000" in output and "offline-extractive" in output
 

@@ -45,5 +45,5 @@ def test_public_api_is_pinned_and_sorted() -> None:
         "DatabaseUnavailableError", "Document", "DocumentChunk", "EmbeddedServerError",
         "Message", "Oracle", "Settings", "Solution", "SupercoreError", "TemporalWorkflow",
         "TenantContextError", "UserError", "admin_session", "check_connection", "libpq_url",
-        "make_engine", "make_sessions", "tenant_session",
+        "make_engine", "make_sessions", "person_session", "tenant_session",
     }  # fmt: skip

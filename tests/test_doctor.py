@@ -55,6 +55,7 @@ BREAKAGES = [
         "functions",
         "CREATE FUNCTION sneaky() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1'",
     ),
+    ("functions", "ALTER FUNCTION person_tenant_role(uuid) OWNER TO CURRENT_USER"),
     (
         "indexes",
         "UPDATE pg_index SET indisvalid = false"

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -92,12 +93,18 @@ def dashboard(
     for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "SUPERCORE_ANTHROPIC_API_KEY",
                  "SUPERCORE_OPENAI_API_KEY", "DATABASE_URL"):  # fmt: skip
         env.pop(name, None)
+    with serve(port, env, tmp_path_factory.mktemp("streamlit") / "streamlit.log") as url:
+        yield url
+
+
+@contextmanager
+def serve(port: int, env: dict[str, str], log: Path, *options: str) -> Iterator[str]:
+    """`streamlit run` of the dashboard on loopback ``port``, healthy, stopped at the end."""
     command = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
         "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--browser.gatherUsageStats", "false", "--server.headless", "true",
+        "--browser.gatherUsageStats", "false", "--server.headless", "true", *options,
     ]  # fmt: skip
-    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)  # noqa: S603
         try:

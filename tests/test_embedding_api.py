@@ -7,7 +7,12 @@ import pytest
 from pydantic import SecretStr
 
 from supercore_core import Settings
-from supercore_core.embedding import MiniLMEmbedder, OpenAIEmbedder, embedder_for
+from supercore_core.embedding import (
+    MiniLMEmbedder,
+    OnnxMiniLMEmbedder,
+    OpenAIEmbedder,
+    embedder_for,
+)
 from supercore_core.errors import ConfigurationError, LLMProviderError
 from supercore_core.models import Oracle
 from tests.loopback import serve
@@ -64,10 +69,17 @@ def test_no_key_is_a_configuration_error() -> None:
 
 
 @pytest.mark.parametrize(
-    ("model", "expected"),
-    [("all-MiniLM-L6-v2", MiniLMEmbedder), ("text-embedding-3-small", OpenAIEmbedder)],
+    ("model", "implementation", "expected"),
+    [
+        ("all-MiniLM-L6-v2", "onnx", OnnxMiniLMEmbedder),
+        ("all-MiniLM-L6-v2", "torch", MiniLMEmbedder),
+        ("text-embedding-3-small", "onnx", OpenAIEmbedder),
+    ],
 )
-def test_oracle_embedding_model_picks_the_embedder(model: str, expected: type) -> None:
+def test_oracle_embedding_model_picks_the_embedder(
+    model: str, implementation: str, expected: type
+) -> None:
     oracle = Oracle(embedding_model=model, embedding_dimensions=384)
+    settings = _settings("http://127.0.0.1:9").model_copy(update={"embedder": implementation})
 
-    assert isinstance(embedder_for(oracle, _settings("http://127.0.0.1:9")), expected)
+    assert isinstance(embedder_for(oracle, settings), expected)

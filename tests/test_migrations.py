@@ -5,9 +5,10 @@ import pytest
 from sqlalchemy import Engine, text
 
 from supercore_core.db import migrate
+from supercore_core.db.sessions import MEMBERSHIP_DEFINERS
 from tests.factories import TABLES
 
-REVISIONS = [*(f"{n:04d}" for n in range(1, 15)), "0015_bm25"]
+REVISIONS = [f"{n:04d}" for n in range(1, 18)]
 
 
 def _tables(url: str) -> set[str]:
@@ -72,7 +73,11 @@ def test_rls_enabled_and_forced(owner_engine: Engine, table: str) -> None:
 
 
 # audit_log.solution_id is optional by design: superuser mode is mostly cross-tenant work.
-@pytest.mark.parametrize("table", [t for t in TABLES[1:] if t != "audit_log"])
+# People and platform admins belong to no tenant (their memberships do).
+NOT_TENANT_SCOPED = {"audit_log", "people", "platform_admins"}
+
+
+@pytest.mark.parametrize("table", [t for t in TABLES[1:] if t not in NOT_TENANT_SCOPED])
 def test_every_tenant_table_has_not_null_solution_id(owner_engine: Engine, table: str) -> None:
     with owner_engine.connect() as conn:
         nullable = conn.execute(
@@ -100,15 +105,30 @@ def test_group_roles_cannot_bypass_rls(owner_engine: Engine, role: str) -> None:
     assert owns == 0
 
 
-def test_no_security_definer_functions(owner_engine: Engine) -> None:
+# The membership lookups and the membership audit trigger only: owned by supercore_auth
+# (no login, no RLS bypass, in no other group), with a pinned search_path.
+DEFINERS = MEMBERSHIP_DEFINERS
+
+
+def test_security_definer_functions_are_the_membership_ones(owner_engine: Engine) -> None:
     with owner_engine.connect() as conn:
         definers = conn.execute(
             text(
-                "SELECT proname FROM pg_proc"
+                "SELECT proname, pg_get_userbyid(proowner), proconfig FROM pg_proc"
                 " WHERE pronamespace = 'public'::regnamespace AND prosecdef"
             )
         ).all()
-    assert definers == []
+        auth = conn.execute(
+            text(
+                "SELECT rolcanlogin, rolsuper, rolbypassrls,"
+                " pg_has_role('supercore_auth', 'supercore_app', 'MEMBER')"
+                " FROM pg_roles WHERE rolname = 'supercore_auth'"
+            )
+        ).one()
+    assert {name for name, _, _ in definers} == DEFINERS
+    assert {owner for _, owner, _ in definers} == {"supercore_auth"}
+    assert all(config == ["search_path=pg_catalog, public, pg_temp"] for _, _, config in definers)
+    assert tuple(auth) == (False, False, False, False)
 
 
 def test_embedding_column_is_384_dimensional_and_nullable(owner_engine: Engine) -> None:

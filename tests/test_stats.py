@@ -203,6 +203,8 @@ def test_duplicate_slug_is_a_user_error(admin_sessions: sessionmaker[Session]) -
         catalog.create_solution(session, slug=slug, name="One")
         with pytest.raises(UserError, match="slug is taken"):
             catalog.create_solution(session, slug=slug, name="Two")
+        with pytest.raises(UserError, match="slug is malformed"):
+            catalog.create_solution(session, slug="Not A Slug", name="Three")
 
 
 @pytest.fixture

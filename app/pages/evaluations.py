@@ -8,13 +8,13 @@ import workbench_ui as ui
 tenant = ui.current_tenant()
 st.title("Evaluations")
 with ui.shown_errors():
-    newest = views.last_evaluated(tenant.solution_id)
+    newest = views.last_evaluated(tenant.solution_id, ui.who().cache_key)
 oracle = ui.oracle_picker(
     tenant.solution_id, key="eval_oracle", include_scratch=True, preferred=newest
 )
 ui.show_done()
 with ui.shown_errors():
-    listed = views.runs(tenant.solution_id, oracle.oracle_id)
+    listed = views.runs(tenant.solution_id, oracle.oracle_id, ui.who().cache_key)
 latest, trend, questions, compare, golden = st.tabs(
     ["Latest run", "Trend", "Questions", "Compare runs", "Golden sets"]
 )
@@ -32,5 +32,7 @@ with questions:
 with compare:
     views.compare(tenant.solution_id, listed)
 with golden:
-    # Editing: the local operator acts as editor until sign-in and roles land.
-    golden_views.golden_sets(tenant.solution_id, oracle.oracle_id, can_edit=True)
+    # Viewers read; the database refuses their writes whatever the page shows.
+    golden_views.golden_sets(
+        tenant.solution_id, oracle.oracle_id, can_edit=ui.can_edit(tenant.solution_id)
+    )

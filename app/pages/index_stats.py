@@ -5,9 +5,10 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+import charts
 import pandas as pd
-import plotly.express as px
 import streamlit as st
+import table_columns as tables
 import workbench_ui as ui
 
 from supercore_core import stats
@@ -16,7 +17,7 @@ from supercore_core.usage import LatencyRow, UsageReport, latency_percentiles, u
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def database_stats(database_url: str | None) -> tuple[
+def database_stats(database_url: str | None, person: str) -> tuple[
     stats.TableSizes, stats.IndexUsages, stats.TopQueries, stats.VectorSettings
 ]:  # fmt: skip
     with ui.admin("index statistics page") as session:
@@ -29,7 +30,7 @@ def database_stats(database_url: str | None) -> tuple[
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def tenant_usage(solution_id: UUID, days: int) -> tuple[UsageReport, list[LatencyRow]]:
+def tenant_usage(solution_id: UUID, days: int, person: str) -> tuple[UsageReport, list[LatencyRow]]:
     since = datetime.now(UTC) - timedelta(days=days)
     with ui.tenant(solution_id) as session:
         return usage(session, since=since), latency_percentiles(session, since=since)
@@ -37,72 +38,95 @@ def tenant_usage(solution_id: UUID, days: int) -> tuple[UsageReport, list[Latenc
 
 st.title("Index and usage")
 database, usage_tab = st.tabs(["Database (all tenants)", "Usage of the selected tenant"])
+LARGEST = 12
+SIZE_PARTS = {"table_bytes": "Table data", "index_bytes": "Indexes", "toast_bytes": "TOAST"}
 
 with database, ui.shown_errors():
-    sizes, indexes, top, vector = database_stats(ui.settings().database_url)
+    sizes, indexes, top, vector = database_stats(ui.settings().database_url, ui.who().cache_key)
     st.caption("Database-wide figures, read in superuser mode (recorded in the audit log).")
     frame = sizes.to_frame()
-    st.plotly_chart(
-        px.bar(frame, x="table", y=["table_bytes", "index_bytes", "toast_bytes"],
-               title="Table size on disk (bytes)"),
-    )  # fmt: skip
-    st.dataframe(frame, hide_index=True)
+    index_frame = indexes.to_frame()
+    unused = indexes.unused
+    a, b, c, d = st.columns(4)
+    a.metric("Size on disk", charts.human_bytes(int(frame["total_bytes"].sum())))
+    b.metric("Tables", len(frame))
+    c.metric("Indexes", len(index_frame))
+    d.metric("Never-scanned indexes", len(unused))
+    st.plotly_chart(charts.size_bars(
+        frame.head(LARGEST), label="table", parts=SIZE_PARTS,
+        title=f"Size on disk, {min(LARGEST, len(frame))} largest of {len(frame)} tables",
+    ))  # fmt: skip
+    with st.expander(f"All {len(frame)} tables: sizes and row estimates"):
+        st.dataframe(frame, hide_index=True, column_config=tables.columns(*frame.columns))
 
     st.subheader("Indexes")
     since = indexes.stats_reset.strftime("%Y-%m-%d %H:%M") if indexes.stats_reset else "start"
-    st.caption(f"Scans since the statistics were last reset ({since}).")
-    index_frame = indexes.to_frame()
-    st.dataframe(index_frame.sort_values("scans", ascending=False), hide_index=True)
-    unused = indexes.unused
+    st.caption(f"Scans since the statistics were last reset ({since}), most used first.")
+    st.dataframe(
+        index_frame.sort_values("scans", ascending=False), hide_index=True,
+        column_order=["index", "table", "scans", "size_bytes", "method", "purpose"],
+        column_config=tables.columns("index", "table", "scans", "size_bytes", "method", "purpose"),
+    )  # fmt: skip
     st.markdown(f"**Unused indexes:** {len(unused)} never scanned (constraint indexes excluded).")
     if unused:
         st.dataframe(
             [{"index": u.index, "table": u.table, "size_bytes": u.size_bytes,
-              "serves": u.purpose} for u in unused],
+              "purpose": u.purpose} for u in unused],
             hide_index=True,
+            column_config=tables.columns("index", "table", "size_bytes", "purpose"),
         )  # fmt: skip
 
     st.subheader("Top queries (pg_stat_statements)")
     if top.available:
-        st.dataframe(top.to_frame(), hide_index=True)
+        queries = top.to_frame()
+        st.dataframe(queries, hide_index=True, column_config=tables.columns(*queries.columns))
     else:
         st.warning(f"Top queries unavailable: {top.reason}")
 
     st.subheader("Vector indexes")
     st.markdown(f"pgvector **{vector.extension_version or 'not installed'}**")
-    st.dataframe(vector.to_frame(), hide_index=True)
+    st.dataframe(vector.to_frame(), hide_index=True, column_config=tables.columns("size_bytes"))
     defaults = RetrievalConfig()
-    st.json(
-        vector.settings | {
-            "exact search below (chunks per oracle)": defaults.exact_below_chunks,
-            "ef_search used by retrieval": defaults.ef_search,
-        }
-    )  # fmt: skip
+    search_settings = vector.settings | {
+        "exact search below (chunks per oracle)": str(defaults.exact_below_chunks),
+        "ef_search used by retrieval": str(defaults.ef_search),
+    }
+    st.dataframe(
+        pd.DataFrame(list(search_settings.items()), columns=["setting", "value"]),
+        hide_index=True,
+        column_config=tables.columns("setting", "value"),
+    )
 
 with usage_tab:
     tenant = ui.current_tenant()
     days = st.select_slider("Window (days)", options=[7, 30, 90, 365], value=30)
     with ui.shown_errors():
-        report, latency = tenant_usage(tenant.solution_id, days)
+        report, latency = tenant_usage(tenant.solution_id, days, ui.who().cache_key)
     st.caption(f"Tenant {tenant.name}, last {days} days, answers only (read under RLS).")
-    a, b, c = st.columns(3)
-    a.metric("Tokens", f"{report.total_tokens:,}")
-    b.metric("Cost (USD)", f"{report.total_cost_usd:.4f}")
-    c.metric("Unpriced answers", report.unpriced_messages)
+    frame = report.to_frame()
+    a, b, c, d = st.columns(4)
+    a.metric("Answers", f"{int(frame['messages'].sum()) if len(frame) else 0:,}")
+    b.metric("Tokens", f"{report.total_tokens:,}")
+    c.metric("Cost (USD)", f"${report.total_cost_usd:,.4f}")
+    d.metric("Unpriced answers", report.unpriced_messages)
     if not report.rows:
         st.info("No answers in this window: ask something on the Chat page.")
         st.stop()
-    frame = report.to_frame()
     frame["cost_usd"] = frame["cost_usd"].astype(float)
     frame["oracle / model"] = frame["oracle"] + " / " + frame["model"]
     left, right = st.columns(2)
-    left.plotly_chart(px.bar(frame, x="day", y="total_tokens", color="oracle / model",
-                             title="Tokens per day, oracle and model"))  # fmt: skip
-    right.plotly_chart(px.bar(frame, x="day", y="cost_usd", color="oracle / model",
-                              title="Cost (USD) per day, oracle and model"))  # fmt: skip
-    latency_frame = pd.DataFrame([asdict(r) for r in latency])
-    st.plotly_chart(
-        px.bar(latency_frame, x="oracle", y=["p50_ms", "p95_ms"], barmode="group",
-               hover_data=["model", "messages"], title="Answer latency per oracle (ms)"),
-    )  # fmt: skip
-    st.dataframe(frame.drop(columns=["oracle / model"]), hide_index=True)
+    left.plotly_chart(charts.daily_bars(
+        frame, series={"total_tokens": "Tokens"}, title="Tokens per day", y_title="Tokens",
+        color="oracle / model", legend_title="Oracle / model",
+    ))  # fmt: skip
+    right.plotly_chart(charts.daily_bars(
+        frame, series={"cost_usd": "Cost (USD)"}, title="Cost per day", y_title="Cost (USD)",
+        color="oracle / model", legend_title="Oracle / model",
+        empty="no cost recorded<br>(offline answers are free)",
+    ))  # fmt: skip
+    st.plotly_chart(charts.latency_bars(pd.DataFrame([asdict(r) for r in latency])))
+    with st.expander("Usage per day, oracle and model"):
+        shown = [c for c in frame.columns if c not in ("tenant", "oracle / model")]
+        st.dataframe(
+            frame, hide_index=True, column_order=shown, column_config=tables.columns(*shown)
+        )

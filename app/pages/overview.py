@@ -1,15 +1,25 @@
 """Overview: every tenant at a glance (admin), with daily trends."""
 
-import plotly.express as px
+import charts
 import streamlit as st
+import table_columns as tables
 import workbench_ui as ui
 
 from supercore_core import stats
 from supercore_core.ops.audit import AuditLog, list_audit
 
+HEADLINE = ["name", "status", "documents", "messages", "total_tokens", "cost_usd"]
+DETAILS = [
+    *("name", "slug", "created_at", "oracles", "documents", "failed_documents", "chunks"),
+    *("conversations", "messages", "total_tokens", "cost_usd", "unpriced_messages"),
+]
+ACTIVITY = ["documents", "messages", "total_tokens"]
+
 
 @st.cache_data(ttl=30, show_spinner=False)
-def load(database_url: str | None, days: int) -> tuple[stats.Overview, stats.Trends, AuditLog]:
+def load(
+    database_url: str | None, days: int, person: str
+) -> tuple[stats.Overview, stats.Trends, AuditLog]:
     with ui.admin("overview page") as session:
         return (
             stats.overview(session),
@@ -23,20 +33,17 @@ st.title("Overview")
 st.caption("All tenants, read in superuser mode (recorded in the audit log).")
 days = st.select_slider("Trend window (days)", options=[7, 14, 30, 90], value=30)
 with ui.shown_errors():
-    overview, trends, audit = load(ui.settings().database_url, days)
+    overview, trends, audit = load(ui.settings().database_url, days, ui.who().cache_key)
 
-columns = st.columns(7)
 figures = [
-    ("Tenants", len(overview.rows)),
-    ("Oracles", overview.total("oracles")),
-    ("Documents", overview.total("documents")),
-    ("Chunks", overview.total("chunks")),
-    ("Messages", overview.total("messages")),
-    ("Tokens", overview.total("total_tokens")),
-    ("Cost (USD)", f"{overview.total('cost_usd'):.4f}"),
+    ("Tenants", f"{len(overview.rows):,}"),
+    ("Documents", f"{overview.total('documents'):,}"),
+    ("Messages", f"{overview.total('messages'):,}"),
+    ("Tokens", f"{overview.total('total_tokens'):,}"),
+    ("Cost (USD)", f"${overview.total('cost_usd'):,.4f}"),
 ]
-for column, (label, value) in zip(columns, figures, strict=True):
-    column.metric(label, f"{value:,}" if isinstance(value, int) else value)
+for column, (label, value) in zip(st.columns(len(figures)), figures, strict=True):
+    column.metric(label, value)
 
 if not overview.rows:
     st.info("No tenants yet. Load the demo data with `supercore demo load`, or create a tenant.")
@@ -45,31 +52,37 @@ if not overview.rows:
 st.subheader("Tenants")
 frame = overview.to_frame().drop(columns=["solution_id"])
 frame["cost_usd"] = frame["cost_usd"].astype(float)
-st.dataframe(frame, hide_index=True)
+st.dataframe(frame, hide_index=True, column_order=HEADLINE, column_config=tables.columns(*HEADLINE))
 if overview.total("unpriced_messages"):
     st.caption(
         f"{overview.total('unpriced_messages')} answers have no price (model not in the price "
         "list): their cost is unknown, not zero."
     )
+with st.expander("All counts per tenant (slug, oracles, chunks, failed documents ...)"):
+    st.dataframe(
+        frame, hide_index=True, column_order=DETAILS, column_config=tables.columns(*DETAILS)
+    )
 
 st.subheader(f"Last {days} days")
 daily = trends.to_frame()
 daily["cost_usd"] = daily["cost_usd"].astype(float)
-left, right = st.columns(2)
-left.plotly_chart(
-    px.bar(
-        daily,
-        x="day",
-        y=["documents", "messages"],
-        barmode="group",
-        title="Documents and messages per day",
-    ),
-)
-right.plotly_chart(
-    px.line(daily, x="day", y="total_tokens", markers=True, title="Tokens per day"),
-)
+shown = charts.active_days(daily, ACTIVITY)
+st.caption(charts.window_note(daily, ACTIVITY, days))
+if not shown.empty:
+    left, right = st.columns(2)
+    left.plotly_chart(charts.daily_bars(
+        shown, series={"documents": "Documents ingested", "messages": "Chat messages"},
+        title="Documents and messages per day", y_title="Count",
+    ))  # fmt: skip
+    right.plotly_chart(charts.daily_bars(
+        shown, series={"total_tokens": "Tokens"}, title="Tokens per day", y_title="Tokens",
+    ))  # fmt: skip
 
-st.subheader("Superuser mode, latest uses (audit log)")
-st.dataframe(
-    audit.to_frame()[["occurred_at", "session_user", "reason", "solution_id"]], hide_index=True
-)
+with st.expander("Superuser mode, latest uses (audit log)"):
+    slugs = {r.solution_id: r.slug for r in overview.rows}
+    log = audit.to_frame()[["occurred_at", "session_user", "reason", "solution_id"]]
+    log["tenant"] = log["solution_id"].map(lambda sid: slugs.get(sid, "—"))
+    st.dataframe(
+        log, hide_index=True, column_order=["occurred_at", "reason", "tenant", "session_user"],
+        column_config=tables.columns("occurred_at", "reason", "tenant", "session_user"),
+    )  # fmt: skip

@@ -1,38 +1,50 @@
 """Tenants and oracles: list, create, change status; create and edit oracles."""
 
 import streamlit as st
+import table_columns
 import workbench_ui as ui
 
 from supercore_core import catalog
-from supercore_core.errors import InvalidSettingError
+from supercore_core.errors import InvalidSettingError, UserError
 from supercore_core.oracle_settings import valid_part
 from supercore_core.retrieval import MODES, RetrievalConfig
+
+SLUG_HELP = "Lowercase letters, digits and dashes, 2-63 characters: used as --tenant in the CLI."
+
+
+def create_tenant(slug: str, name: str, industry: str) -> str:
+    """Create the tenant and rerun with a success note; the reason when it cannot be."""
+    if not slug or not name:
+        return "a tenant needs a slug and a name"
+    try:
+        with ui.admin(f"create tenant {slug}") as session:
+            catalog.create_solution(session, slug=slug, name=name, industry=industry or None)
+    except UserError as exc:  # shown in the form: the rest of the page stays
+        return str(exc)
+    ui.refresh_catalog()
+    ui.done(f"tenant {slug} created with its RAG global oracle")
+
 
 st.title("Tenants and oracles")
 ui.show_done()
 
 # --- Tenants (admin) ---------------------------------------------------------------------
 with ui.shown_errors():
-    tenants = ui.tenant_choices(ui.settings().database_url)
+    tenants = ui.tenant_choices(ui.settings().database_url, ui.who().cache_key)
 st.dataframe(
-    [{"name": t.name, "slug": t.slug, "status": t.status} for t in tenants], hide_index=True
+    [{"name": t.name, "slug": t.slug, "status": t.status} for t in tenants],
+    hide_index=True,
+    column_config=table_columns.columns("name", "slug", "status"),
 )
 
 left, right = st.columns(2)
 with left.form("create_tenant", clear_on_submit=False):
     st.subheader("New tenant")
-    slug = st.text_input("Slug", placeholder="acme-corp")
+    slug = st.text_input("Slug", placeholder="acme-corp", help=SLUG_HELP)
     name = st.text_input("Name", placeholder="ACME Corporation")
     industry = st.text_input("Industry (optional)")
     if st.form_submit_button("Create tenant"):
-        if not slug.strip() or not name.strip():
-            ui.fail("a tenant needs a slug and a name")
-        with ui.shown_errors(), ui.admin(f"create tenant {slug.strip()}") as session:
-            catalog.create_solution(
-                session, slug=slug.strip(), name=name.strip(), industry=industry.strip() or None
-            )
-        ui.refresh_catalog()
-        ui.done(f"tenant {slug.strip()} created with its RAG global oracle")
+        st.error(create_tenant(slug.strip(), name.strip(), industry.strip()))
 
 with right.form("tenant_status"):
     st.subheader("Tenant status")
@@ -49,10 +61,11 @@ with right.form("tenant_status"):
 st.divider()
 picked = ui.current_tenant()
 st.header(f"Oracles of {picked.name}")
-oracles = ui.oracle_choices(picked.solution_id)
+oracles = ui.oracle_choices(picked.solution_id, ui.who().cache_key)
 st.dataframe(
     [{"oracle": o.name, "type": o.oracle_type, "status": o.status} for o in oracles],
     hide_index=True,
+    column_config=table_columns.columns("oracle", "status", type="Type"),
 )
 
 left, right = st.columns(2)

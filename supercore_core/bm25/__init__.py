@@ -1,7 +1,7 @@
 """BM25 (Lucene's formula) over an oracle's chunks, inside PostgreSQL.
 
 Corpus statistics live in ``bm25_oracle_stats`` and ``bm25_term_stats`` (revision
-0015_bm25), kept exact by statement-level triggers on ``document_chunks``. ``ranking``
+0017), kept exact by statement-level triggers on ``document_chunks``. ``ranking``
 scores candidates found through the GIN index on ``content_tsv``; ``pruning`` decides which
 query terms generate candidates and proves the top-n exact (else the full computation runs).
 """

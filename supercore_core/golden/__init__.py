@@ -4,6 +4,7 @@ Stored next to the data (revision 0014), versioned on every change, imported and
 as JSONL, CSV or BEIR qrels, and checked for stale judgements before they are scored.
 """
 
+from supercore_core.golden.capture import JudgedSource, save_answer_as_golden
 from supercore_core.golden.parse import Parsed, parse_beir, parse_csv, parse_jsonl
 from supercore_core.golden.sets import (
     Judgement,
@@ -26,6 +27,7 @@ from supercore_core.golden.transfer import ImportReport, export_golden, import_p
 
 __all__ = [
     "ImportReport",
+    "JudgedSource",
     "Judgement",
     "JudgementState",
     "Parsed",
@@ -44,6 +46,7 @@ __all__ = [
     "parse_jsonl",
     "questions_of",
     "remove_question",
+    "save_answer_as_golden",
     "save_question",
     "stale_judgements",
 ]

@@ -17,6 +17,9 @@ from typing import Any, Protocol
 from supercore_core.ingest.parsers import Block
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A run without spaces is cut in windows of this many characters per token of the limit,
+# so cutting it costs time linear in its length (a longer token just makes a shorter piece).
+_MAX_CHARS_PER_TOKEN = 100
 
 
 class Tokenizer(Protocol):
@@ -131,10 +134,12 @@ def _split(text: str, tokenizer: Tokenizer, limit: int) -> Iterator[tuple[str, i
         for word in words:
             yield from _split(word, tokenizer, limit)
     else:
-        while text:
-            size = _longest_prefix(text, tokenizer, limit)
-            yield text[:size], tokenizer.count_tokens(text[:size])
-            text = text[size:]
+        start = 0
+        while start < len(text):  # a window at a time: no copying of the rest per piece
+            window = text[start : start + limit * _MAX_CHARS_PER_TOKEN]
+            size = _longest_prefix(window, tokenizer, limit)
+            yield window[:size], tokenizer.count_tokens(window[:size])
+            start += size
 
 
 def _longest_prefix(text: str, tokenizer: Tokenizer, limit: int) -> int:
@@ -271,3 +276,33 @@ def _fit_rows(group: list[_Unit], fixed: int, tokenizer: Tokenizer, limit: int) 
     if fixed and tokenizer.count_tokens(_join(group)) > limit:
         return group[fixed:]
     return group
+
+
+def cap_chunk_bytes(chunks: Sequence[Chunk], tokenizer: Tokenizer, max_bytes: int) -> list[Chunk]:
+    """Split any chunk longer than ``max_bytes`` UTF-8 bytes, at whitespace where possible.
+
+    A token limit alone does not bound a chunk's size (a tokenizer may count a long run of
+    characters as few tokens), and PostgreSQL refuses a chunk whose full-text vector passes
+    1 MB. Returns the chunks re-indexed from 0; chunks within the limit are unchanged.
+    """
+    if all(len(chunk.text.encode()) <= max_bytes for chunk in chunks):
+        return list(chunks)
+    pieces: list[tuple[str, dict[str, Any]]] = []
+    for chunk in chunks:
+        pieces.extend((piece, chunk.metadata) for piece in _byte_pieces(chunk.text, max_bytes))
+    return [
+        Chunk(index, text, tokenizer.count_tokens(text), dict(metadata))
+        for index, (text, metadata) in enumerate(pieces)
+    ]
+
+
+def _byte_pieces(text: str, max_bytes: int) -> Iterator[str]:
+    data = text.encode()
+    while len(data) > max_bytes:
+        head = data[:max_bytes].decode(errors="ignore")  # never cuts a character in two
+        space = head.rfind(" ")
+        cut = space if space > len(head) // 2 else len(head)
+        yield head[:cut].strip()
+        data = data[len(head[:cut].encode()) :].lstrip()
+    if data.strip():
+        yield data.decode()

@@ -3,27 +3,36 @@
 Unlike other domain functions, ingestion takes the session factory: each document's
 progress is committed as it happens (so another connection can watch the workflow row),
 and each document's chunks are replaced in one transaction of their own.
+
+One bad file never stops the others: whatever fails inside a document's ingestion (its
+name, parser, limits, the embedder, the database refusing its chunks) marks that document
+and its workflow failed with a reason a user can act on, and the run goes on. Sources are
+consumed one at a time and only their chunks are kept until a batch is embedded, so memory
+stays bounded whatever the run holds.
 """
 
 import hashlib
 import json
-import uuid
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from supercore_core.catalog import oracle_by_id
-from supercore_core.db.limits import limit_error
+from supercore_core.catalog import oracle_by_id, require_not_suspended
 from supercore_core.db.sessions import tenant_session
 from supercore_core.embedding import Embedder
-from supercore_core.errors import DocumentError
-from supercore_core.ingest.chunking import Chunk, ChunkingConfig, chunk_blocks
+from supercore_core.errors import RoleError, TenantSuspendedError
+from supercore_core.ingest.chunking import Chunk, ChunkingConfig, cap_chunk_bytes, chunk_blocks
+from supercore_core.ingest.failures import embedding_failure, failure_reason
+from supercore_core.ingest.limits import IngestLimits
+from supercore_core.ingest.names import check_filename
 from supercore_core.ingest.parsers import parse_bytes
+from supercore_core.ingest.registry import Job, register
+from supercore_core.ingest.sources import IngestOutcome, SourceFile
 from supercore_core.ingest.store import (
     ChunkRow,
     cached_embeddings,
@@ -31,39 +40,26 @@ from supercore_core.ingest.store import (
     copy_chunks,
     remember_embeddings,
 )
-from supercore_core.models import Document
+
+__all__ = ["STEPS", "IngestOutcome", "SourceFile", "ingest"]
 
 STEPS = ("parse", "chunk", "embed", "store")
 BATCH_DOCUMENTS = 32  # documents whose chunks are embedded in one call
+BATCH_CHARS = 8_000_000  # ... or fewer, once their chunks hold this much text
+_INTERRUPTED = "ingestion was interrupted before this document was stored: ingest it again"
+
+# Refusals of the person's role or of a suspended tenant end the whole run, not one file.
+_REFUSALS = (RoleError, TenantSuspendedError)
 
 
-@dataclass(frozen=True)
-class SourceFile:
-    """Bytes to ingest under a file name (the document's identity within the oracle)."""
-
-    filename: str
-    data: bytes
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class IngestOutcome:
-    """What happened to one source."""
+@dataclass
+class _Item:
+    """One source in a batch: its job and chunks until stored, or its outcome."""
 
     filename: str
-    status: Literal["completed", "unchanged", "failed"]
-    document_id: UUID | None = None
-    chunks: int = 0
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class _Job:
-    solution_id: UUID
-    oracle_id: UUID
-    document_id: UUID
-    workflow_id: str
-    source: SourceFile
+    job: Job | None = None
+    chunks: list[Chunk] = field(default_factory=list)
+    outcome: IngestOutcome | None = None
 
 
 def ingest(
@@ -75,41 +71,24 @@ def ingest(
     embedder: Embedder,
     chunking: ChunkingConfig | None = None,
     on_done: Callable[[IngestOutcome], None] | None = None,
+    limits: IngestLimits | None = None,
 ) -> list[IngestOutcome]:
     """Ingest ``sources`` into the oracle; returns one outcome per source, in order.
 
     The same bytes twice are a no-op; changed bytes under a known file name replace that
     document's chunks atomically; a bad file ends ``failed`` with its reason and nothing
-    else changes.
+    else changes. ``sources`` may be a generator: it is read one source at a time.
     """
     with tenant_session(sessions, solution_id=solution_id) as session:
         oracle = oracle_by_id(session, oracle_id)  # checked once: NotFoundError for others' ids
+        require_not_suspended(session, solution_id)
         config = chunking or _oracle_chunking(oracle.retrieval_config)
-    outcomes: list[IngestOutcome] = []
-    for batch in _batches(sources, BATCH_DOCUMENTS):
-        for outcome in _ingest_batch(sessions, solution_id, oracle_id, batch, embedder, config):
-            outcomes.append(outcome)
-            if on_done is not None:
-                on_done(outcome)
-    return outcomes
-
-
-def _batches(
-    items: Iterable[SourceFile], size: int
-) -> Iterator[tuple[tuple[str, SourceFile], ...]]:
-    """Up to ``size`` sources a batch; a repeated file content starts a new batch, so the
-    second copy sees the first one's outcome (the same bytes twice are a no-op)."""
-    batch: list[tuple[str, SourceFile]] = []
-    digests: set[str] = set()
-    for source in items:
-        digest = hashlib.sha256(source.data).hexdigest()
-        if len(batch) == size or digest in digests:
-            yield tuple(batch)
-            batch, digests = [], set()
-        batch.append((digest, source))
-        digests.add(digest)
-    if batch:
-        yield tuple(batch)
+    run = _Run(sessions, solution_id, oracle_id, embedder, config, limits or IngestLimits())
+    try:
+        return run.all(sources, on_done)
+    except BaseException:  # interrupted, or the database went away: leave nothing processing
+        run.abandon()
+        raise
 
 
 def _oracle_chunking(settings: dict[str, Any]) -> ChunkingConfig:
@@ -119,119 +98,137 @@ def _oracle_chunking(settings: dict[str, Any]) -> ChunkingConfig:
     )
 
 
-def _ingest_batch(
-    sessions: sessionmaker[Session],
-    solution_id: UUID,
-    oracle_id: UUID,
-    batch: tuple[tuple[str, SourceFile], ...],
-    embedder: Embedder,
-    config: ChunkingConfig,
-) -> list[IngestOutcome]:
-    """Register and chunk each document, embed the batch's chunks in one call, store each."""
-    outcomes: dict[int, IngestOutcome] = {}
-    prepared: list[tuple[int, _Job, list[Chunk]]] = []
-    for position, (digest, source) in enumerate(batch):
-        job = _register(sessions, solution_id, oracle_id, source, digest)
-        if job is None:
-            outcomes[position] = IngestOutcome(source.filename, "unchanged")
-            continue
-        with _recorded_failure(sessions, job, outcomes, position):
-            prepared.append((position, job, _prepare(sessions, job, embedder, config)))
-    texts = [c.text for _, _, chunks in prepared for c in chunks]
-    jobs = [job for _, job, _ in prepared]
-    try:
-        vectors = iter(_embed(sessions, jobs, embedder, texts))
-    except Exception as exc:  # the embedder broke: no document of the batch stays "processing"
-        limit = limit_error(exc, "embedding this batch")
-        for job in jobs:
-            _fail(sessions, job, str(limit or f"embedding failed: {type(exc).__name__}: {exc}"))
-        if limit is not None:
-            raise limit from exc
-        raise
-    for position, job, chunks in prepared:
-        mine = [next(vectors) for _ in chunks]
-        with _recorded_failure(sessions, job, outcomes, position):
-            _store(sessions, job, chunks, mine, embedder.model_name)
-            outcomes[position] = IngestOutcome(
-                job.source.filename, "completed", job.document_id, chunks=len(chunks)
-            )
-    return [outcomes[i] for i in range(len(batch))]
+class _Run:
+    """One ingest call: batches of prepared documents, embedded together, stored one by one."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        solution_id: UUID,
+        oracle_id: UUID,
+        embedder: Embedder,
+        config: ChunkingConfig,
+        limits: IngestLimits,
+    ) -> None:
+        self.sessions, self.embedder, self.config, self.limits = sessions, embedder, config, limits
+        self.solution_id, self.oracle_id = solution_id, oracle_id
+        self.open: dict[UUID, Job] = {}  # registered, neither stored nor failed yet
+
+    def all(
+        self, sources: Iterable[SourceFile], on_done: Callable[[IngestOutcome], None] | None
+    ) -> list[IngestOutcome]:
+        """Every source's outcome; a repeated content starts a new batch, so the second copy
+        sees the first one's outcome (the same bytes twice are a no-op)."""
+        outcomes: list[IngestOutcome] = []
+        batch: list[_Item] = []
+        digests: set[str | None] = set()
+        chars = 0
+        for source in sources:
+            digest = None if source.problem else hashlib.sha256(source.data).hexdigest()
+            full = len(batch) == BATCH_DOCUMENTS or chars >= BATCH_CHARS
+            if batch and (full or (digest is not None and digest in digests)):
+                outcomes += self.finish(batch, on_done)
+                batch, digests, chars = [], set(), 0
+            item = self.start(source, digest)
+            batch.append(item)
+            digests.add(digest)
+            chars += sum(len(chunk.text) for chunk in item.chunks)
+        return outcomes + self.finish(batch, on_done)
+
+    def start(self, source: SourceFile, digest: str | None) -> _Item:
+        """Register the source's document and parse and chunk it; failures end here."""
+        try:
+            check_filename(source.filename)
+            claim = register(self.sessions, self.solution_id, self.oracle_id, source, digest)
+        except _REFUSALS:
+            raise
+        except Exception as exc:  # a bad name, or the database refused the row
+            reason = failure_reason(exc, source.filename, "registering it")
+            return _Item(source.filename, outcome=_failed(source.filename, None, reason))
+        if isinstance(claim, IngestOutcome):
+            return _Item(source.filename, outcome=claim)
+        self.open[claim.document_id] = claim
+        item = _Item(source.filename, claim)
+        with self._recorded(item, "parsing and chunking it"):
+            if source.problem is not None:
+                raise source.problem
+            item.chunks = self._prepare(claim, source)
+        return item
+
+    def _prepare(self, job: Job, source: SourceFile) -> list[Chunk]:
+        parsed = parse_bytes(source.data, source.filename, limits=self.limits)
+        _progress(self.sessions, job, "parse")
+        chunks = chunk_blocks(parsed.blocks, self.embedder, self.config)
+        chunks = cap_chunk_bytes(chunks, self.embedder, self.limits.max_chunk_bytes)
+        _progress(self.sessions, job, "chunk")
+        return chunks
+
+    def finish(
+        self, batch: list[_Item], on_done: Callable[[IngestOutcome], None] | None
+    ) -> list[IngestOutcome]:
+        """Embed the batch's chunks in one call and store each document; their outcomes."""
+        for item, vectors in self._vectors([item for item in batch if item.outcome is None]):
+            with self._recorded(item, "storing its chunks"):
+                assert item.job is not None
+                _store(self.sessions, item.job, item.chunks, vectors, self.embedder.model_name)
+                self.open.pop(item.job.document_id, None)
+                item.outcome = IngestOutcome(
+                    item.filename, "completed", item.job.document_id, chunks=len(item.chunks)
+                )
+        outcomes = [item.outcome for item in batch if item.outcome is not None]
+        for outcome in outcomes:
+            if on_done is not None:
+                on_done(outcome)
+        return outcomes
+
+    def _vectors(self, ready: list[_Item]) -> list[tuple[_Item, list[list[float]]]]:
+        """Each document's vectors from one embedder call; if that fails, one call per
+        document, so only the documents the embedder cannot take fail."""
+        try:
+            flat = iter(self._embed(ready))
+            return [(item, [next(flat) for _ in item.chunks]) for item in ready]
+        except _REFUSALS:
+            raise
+        except Exception as exc:
+            if len(ready) == 1:
+                self._fail(ready[0], embedding_failure(exc))
+                return []
+        return [pair for item in ready for pair in self._vectors([item])]
+
+    def _embed(self, ready: list[_Item]) -> list[list[float]]:
+        jobs = [item.job for item in ready if item.job is not None]
+        texts = [chunk.text for item in ready for chunk in item.chunks]
+        return _embed(self.sessions, jobs, self.embedder, texts)
+
+    @contextmanager
+    def _recorded(self, item: _Item, doing: str) -> Iterator[None]:
+        """Any failure inside fails this document only, with a reason a user can act on."""
+        try:
+            yield
+        except _REFUSALS:
+            raise
+        except Exception as exc:
+            self._fail(item, failure_reason(exc, item.filename, doing))
+
+    def _fail(self, item: _Item, reason: str) -> None:
+        assert item.job is not None
+        _fail(self.sessions, item.job, reason)
+        self.open.pop(item.job.document_id, None)
+        item.outcome = _failed(item.filename, item.job.document_id, reason)
+
+    def abandon(self) -> None:
+        """Fail every document still registered but unfinished (best effort)."""
+        for job in list(self.open.values()):
+            with suppress(Exception):
+                _fail(self.sessions, job, _INTERRUPTED)
+        self.open.clear()
 
 
-@contextmanager
-def _recorded_failure(
-    sessions: sessionmaker[Session], job: _Job, outcomes: dict[int, IngestOutcome], position: int
-) -> Iterator[None]:
-    """A DocumentError fails this document only; a database limit (timeout, full disk) fails
-    it and stops the run with a clear ``DatabaseLimitError``; a bug is recorded, re-raised."""
-    try:
-        yield
-    except DocumentError as exc:
-        _fail(sessions, job, str(exc))
-        outcomes[position] = IngestOutcome(
-            job.source.filename, "failed", job.document_id, error=str(exc)
-        )
-    except Exception as exc:
-        limit = limit_error(exc, f"loading {job.source.filename}")
-        _fail(
-            sessions, job, str(limit) if limit else f"internal error: {type(exc).__name__}: {exc}"
-        )
-        if limit is not None:
-            raise limit from exc
-        raise
+def _failed(filename: str, document_id: UUID | None, reason: str) -> IngestOutcome:
+    return IngestOutcome(filename, "failed", document_id, error=reason)
 
 
-def _register(
-    sessions: sessionmaker[Session],
-    solution_id: UUID,
-    oracle_id: UUID,
-    source: SourceFile,
-    digest: str,
-) -> _Job | None:
-    """Create or reuse the document row and start its workflow; None when unchanged."""
-    with tenant_session(sessions, solution_id=solution_id) as session:
-        same = select(Document).where(Document.oracle_id == oracle_id)
-        document = session.scalars(same.where(Document.filename == source.filename)).first()
-        if _already_ingested(session, same, document, digest):
-            return None
-        if document is None:
-            document = Document(
-                oracle_id=oracle_id, solution_id=solution_id, filename=source.filename
-            )
-            session.add(document)
-        document.file_type = source.filename.rsplit(".", 1)[-1].lower()[:16] or "unknown"
-        document.file_size_bytes = len(source.data)
-        document.content_hash = digest
-        document.status = "processing"
-        document.error_message = None
-        document.metadata_ = {**(document.metadata_ or {}), **source.metadata}
-        session.flush()
-        workflow_id = f"ingest-{document.id}-{uuid.uuid4().hex[:8]}"
-        session.execute(
-            text(
-                "SELECT create_workflow_tracking("
-                ":w, 'IngestDocument', CAST(:i AS jsonb), :s, :o, :d)"
-            ),
-            {
-                "w": workflow_id,
-                "i": json.dumps({"filename": source.filename}),
-                "s": solution_id,
-                "o": oracle_id,
-                "d": document.id,
-            },
-        )
-        return _Job(solution_id, oracle_id, document.id, workflow_id, source)
-
-
-def _already_ingested(session: Session, same: Any, document: Document | None, digest: str) -> bool:
-    """Same name and bytes, or a new name for bytes the oracle already holds."""
-    if document is not None:
-        return document.content_hash == digest and document.status == "completed"
-    twin = same.where(Document.content_hash == digest, Document.status == "completed")
-    return session.scalars(twin).first() is not None
-
-
-def _progress(sessions: sessionmaker[Session], job: _Job, step: str) -> None:
+def _progress(sessions: sessionmaker[Session], job: Job, step: str) -> None:
     with tenant_session(sessions, solution_id=job.solution_id) as session:
         session.execute(
             text("SELECT update_workflow_progress(:w, :step, :n, :total)"),
@@ -239,18 +236,8 @@ def _progress(sessions: sessionmaker[Session], job: _Job, step: str) -> None:
         )
 
 
-def _prepare(
-    sessions: sessionmaker[Session], job: _Job, embedder: Embedder, config: ChunkingConfig
-) -> list[Chunk]:
-    parsed = parse_bytes(job.source.data, job.source.filename)
-    _progress(sessions, job, "parse")
-    chunks = chunk_blocks(parsed.blocks, embedder, config)
-    _progress(sessions, job, "chunk")
-    return chunks
-
-
 def _embed(
-    sessions: sessionmaker[Session], jobs: list[_Job], embedder: Embedder, texts: list[str]
+    sessions: sessionmaker[Session], jobs: list[Job], embedder: Embedder, texts: list[str]
 ) -> list[list[float]]:
     """Vectors for ``texts``: from the tenant's cache, the rest in one embedder call."""
     if not jobs:
@@ -275,7 +262,7 @@ def _embed(
 
 def _store(
     sessions: sessionmaker[Session],
-    job: _Job,
+    job: Job,
     chunks: list[Chunk],
     vectors: list[list[float]],
     model: str,
@@ -304,7 +291,8 @@ def _store(
         )
 
 
-def _fail(sessions: sessionmaker[Session], job: _Job, reason: str) -> None:
+def _fail(sessions: sessionmaker[Session], job: Job, reason: str) -> None:
+    """Mark the document and its workflow failed with ``reason``: one transaction."""
     with tenant_session(sessions, solution_id=job.solution_id) as session:
         session.execute(
             text("UPDATE documents SET status = 'failed', error_message = :r WHERE id = :d"),

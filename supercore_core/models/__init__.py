@@ -2,14 +2,16 @@
 
 The DDL itself (checks, indexes, triggers, functions, RLS) lives only in the Alembic
 revisions; these models mirror columns, keys and unique constraints, and ``alembic check``
-proves the two agree. ``seed`` holds the seed's seven tables, ``additions``, ``golden`` and
-``bm25`` the later ones.
+proves the two agree. ``seed`` holds the seed's seven tables, ``additions`` and ``golden``
+the later ones, ``people`` the people, their tenant roles and the platform admins, ``bm25``
+the BM25 corpus statistics.
 """
 
 from supercore_core.models.additions import AuditLogEntry, EmbeddingCacheEntry, EvalResult, EvalRun
 from supercore_core.models.base import EMBEDDING_DIMENSIONS, Base
 from supercore_core.models.bm25 import Bm25OracleStats, Bm25TermStats
 from supercore_core.models.golden import GoldenJudgement, GoldenQuestion, GoldenSet
+from supercore_core.models.people import Person, PlatformAdmin, TenantMembership
 from supercore_core.models.seed import (
     Conversation,
     Document,
@@ -35,6 +37,9 @@ ALL_MODELS: tuple[type[Base], ...] = (
     GoldenSet,
     GoldenQuestion,
     GoldenJudgement,
+    Person,
+    TenantMembership,
+    PlatformAdmin,
     Bm25OracleStats,
     Bm25TermStats,
 )
@@ -57,6 +62,9 @@ __all__ = [
     "GoldenSet",
     "Message",
     "Oracle",
+    "Person",
+    "PlatformAdmin",
     "Solution",
     "TemporalWorkflow",
+    "TenantMembership",
 ]

@@ -72,6 +72,7 @@ class AuditLogEntry(Base):
     application_name: Mapped[str | None] = mapped_column(Text)
     client_addr: Mapped[str | None] = mapped_column(INET)
     backend_pid: Mapped[int | None] = mapped_column(Integer)
+    person_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
 
 
 class EvalRun(Base):

@@ -1,4 +1,4 @@
-"""BM25 corpus statistics (revision 0015_bm25), maintained by triggers on document_chunks."""
+"""BM25 corpus statistics (revision 0017), maintained by triggers on document_chunks."""
 
 import uuid
 

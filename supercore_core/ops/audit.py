@@ -1,4 +1,4 @@
-"""The audit log of superuser mode (revision 0012): record an entry, list entries.
+"""The audit log (revision 0012): superuser mode and membership changes; record, list.
 
 ``admin_session`` records one entry per use, in a transaction of its own that commits
 before the admin work starts, so a rolled-back or failed admin transaction is still on
@@ -24,7 +24,7 @@ MAX_REASON = 1000
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """One recorded use of superuser mode."""
+    """One recorded use of superuser mode (or membership change), with the person if any."""
 
     id: int
     occurred_at: datetime
@@ -35,6 +35,7 @@ class AuditEntry:
     solution_id: UUID | None
     application_name: str | None
     client_addr: str | None
+    person_id: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -69,13 +70,17 @@ def record_superuser_use(
     reason: str,
     solution_id: UUID | None = None,
     action: str = "superuser_mode",
+    person_id: UUID | None = None,
 ) -> int:
     """Insert one audit entry in the session's transaction (superuser mode must be on).
 
     Who and when come from the database (session_user, current_user, now()); the row
-    policy refuses anything else. Returns the entry's id.
+    policy refuses anything else, and a ``person_id`` other than the session's signed-in
+    person (``app.current_person_id``). Returns the entry's id.
     """
-    entry = AuditLogEntry(reason=checked_reason(reason), solution_id=solution_id, action=action)
+    entry = AuditLogEntry(
+        reason=checked_reason(reason), solution_id=solution_id, action=action, person_id=person_id
+    )
     session.add(entry)
     session.flush()
     return entry.id
@@ -110,5 +115,6 @@ def _entry(row: AuditLogEntry) -> AuditEntry:
         "solution_id": row.solution_id,
         "application_name": row.application_name,
         "client_addr": None if row.client_addr is None else str(row.client_addr),
+        "person_id": row.person_id,
     }
     return AuditEntry(**values)

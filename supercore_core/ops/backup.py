@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from supercore_core.db.sessions import AUTH_ROLE, MEMBERSHIP_DEFINERS
 from supercore_core.errors import UserError
 from supercore_core.ops.client_tools import (
     ClientTool,
@@ -39,6 +40,9 @@ BEGIN
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'supercore_admin') THEN
         CREATE ROLE supercore_admin NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'supercore_auth') THEN
+        CREATE ROLE supercore_auth NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
     END IF;
     IF NOT pg_has_role('supercore_admin', 'supercore_app', 'MEMBER') THEN
         GRANT supercore_app TO supercore_admin;
@@ -177,8 +181,17 @@ def _ensure_roles(url: str) -> None:
 
 
 def harden_database(url: str) -> None:
-    """Database-level privileges a per-database dump does not carry (revision 0009's)."""
+    """Database-level privileges a per-database dump does not carry (revision 0009's), and
+    the owner of the membership look-ups (revision 0014), which ``--no-owner`` drops."""
     with psycopg.connect(url, autocommit=True) as conn:
         name = sql.Identifier(str(conn.info.dbname))
         conn.execute(sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM PUBLIC").format(name))
         conn.execute(sql.SQL("GRANT TEMPORARY ON DATABASE {} TO supercore_app").format(name))
+        definers = conn.execute(
+            "SELECT oid::regprocedure::text FROM pg_proc WHERE prosecdef"
+            " AND pronamespace = 'public'::regnamespace AND proname = ANY(%s)",
+            [sorted(MEMBERSHIP_DEFINERS)],
+        ).fetchall()
+        for (function,) in definers:
+            conn.execute(sql.SQL("ALTER FUNCTION {} OWNER TO {}").format(
+                sql.SQL(function), sql.Identifier(AUTH_ROLE)))  # fmt: skip

@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from supercore_core.db.sessions import ADMIN_ROLE, APP_ROLE
+from supercore_core.db.sessions import ADMIN_ROLE, APP_ROLE, AUTH_ROLE, MEMBERSHIP_DEFINERS
 from supercore_core.ops.doctor.report import Check, Limits, query_rows, query_value, verdict
 
 CONTEXT_SETTINGS = ("app.current_solution_id", "app.superuser_mode")
@@ -146,12 +146,22 @@ def check_audit_log(conn: Connection, limits: Limits) -> Check:
     return verdict("audit_log", problems, f"append-only, {entries} entries")
 
 
+_PINNED = ["search_path=pg_catalog, public, pg_temp"]
+
+
 def check_functions(conn: Connection, limits: Limits) -> Check:
-    """No SECURITY DEFINER function in public (it would run with its owner's rights)."""
+    """No SECURITY DEFINER function in public (it would run with its owner's rights), but
+    the membership look-ups, owned by supercore_auth with a pinned search_path."""
     rows = query_rows(
         conn,
-        "SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace AND prosecdef",
+        "SELECT proname, pg_get_userbyid(proowner), proconfig FROM pg_proc"
+        " WHERE pronamespace = 'public'::regnamespace AND prosecdef",
     )
+    problems = [
+        f"{name} is SECURITY DEFINER"
+        for name, owner, config in rows
+        if name not in MEMBERSHIP_DEFINERS or owner != AUTH_ROLE or config != _PINNED
+    ]
     return verdict(
-        "functions", [f"{r[0]} is SECURITY DEFINER" for r in rows], "no SECURITY DEFINER functions"
+        "functions", problems, "SECURITY DEFINER only for the membership look-ups (supercore_auth)"
     )

@@ -9,14 +9,22 @@ first (in oracle order), then touch lexeme rows in sorted order: no lost update,
 deadlock. Deletes only update and remove rows, so an oracle or tenant deleted by cascade
 never gets a statistics row back.
 
-Revision ID: 0015_bm25
-Revises: 0014
+Writes by people (revision 0016): the two tables carry the same statement-level
+``tenant_write_guard('edit')`` as ``document_chunks``, and the triggers run as the caller
+(not SECURITY DEFINER: the doctor admits definers for the membership look-ups only). So the
+statistics refuse exactly what a chunk write refuses: an editor's or owner's ingest, delete
+and re-ingest update them, a cascade from an oracle or tenant its deleter may remove clears
+them, and a viewer (or a suspended tenant) can write neither chunks nor statistics, whether
+directly or through the triggers.
+
+Revision ID: 0017
+Revises: 0016
 """
 
 from alembic import op
 
-revision = "0015_bm25"
-down_revision = "0014"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
@@ -133,7 +141,7 @@ def _trigger(op_name: str) -> str:
     return f"""
 CREATE FUNCTION bm25_chunks_{op_name}() RETURNS trigger
 LANGUAGE plpgsql
-SET search_path = public, pg_temp
+SET search_path = pg_catalog, public, pg_temp
 AS $$
 BEGIN
 {_BODIES[op_name]}
@@ -167,6 +175,8 @@ ALTER TABLE {table} FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON {table} AS PERMISSIVE FOR ALL TO PUBLIC
     USING ({_CHECK}) WITH CHECK ({_CHECK});
 GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO supercore_app, supercore_admin;
+CREATE TRIGGER tenant_write_guard BEFORE INSERT OR UPDATE OR DELETE ON {table}
+    FOR EACH STATEMENT EXECUTE FUNCTION tenant_write_guard('edit');
 """
 
 
