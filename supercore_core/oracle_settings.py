@@ -43,6 +43,7 @@ class RetrievalSettings(BaseModel):
     mode: Literal["dense", "lexical", "hybrid"] = "hybrid"
     k: int = Field(default=8, ge=1, le=1000)
     candidates: int = Field(default=100, ge=1, le=10_000)
+    fusion: Literal["convex", "rrf"] = "convex"
     rrf_k: int = Field(default=60, ge=0, le=1000)
     dense_weight: float = Field(default=1.0, ge=0, le=10)
     lexical_weight: float = Field(default=1.0, ge=0, le=10)
