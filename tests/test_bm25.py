@@ -105,6 +105,23 @@ def _recomputed(session: Session, oracle_id: uuid.UUID) -> tuple[Any, dict[str, 
     return totals, dict(df)
 
 
+def _length_errors(session: Session) -> tuple[int, int]:
+    """Chunks whose stored length is missing or wrong, and lengths of chunks that are gone."""
+    wrong = session.execute(
+        text(
+            "SELECT count(*) FROM document_chunks c LEFT JOIN bm25_chunk_lengths l"
+            " ON l.chunk_id = c.id WHERE l.length IS DISTINCT FROM bm25_length(c.content_tsv)"
+        )
+    ).scalar_one()
+    orphans = session.execute(
+        text(
+            "SELECT count(*) FROM bm25_chunk_lengths l"
+            " WHERE NOT EXISTS (SELECT 1 FROM document_chunks c WHERE c.id = l.chunk_id)"
+        )
+    ).scalar_one()
+    return int(wrong), int(orphans)
+
+
 def _recomputed_as_owner(owner_engine: Engine, oracle_id: uuid.UUID) -> tuple[Any, dict[str, int]]:
     with Session(owner_engine) as session:
         return _recomputed(session, oracle_id)
@@ -129,6 +146,7 @@ def test_statistics_follow_inserts_deletes_updates_and_reingest(
         s.execute(text("UPDATE document_chunks SET metadata = '{\"page\": 2}'"))
         stored = _stored(s, oracle_id)
         assert stored == _recomputed(s, oracle_id)
+        assert _length_errors(s) == (0, 0)
     assert "zanzibarit" not in stored[1]  # df 0 rows are removed
     assert stored[1]["quixot"] == 2 and stored[0][0] == 35
     with tenant_session(app_sessions, solution_id=solution_id) as s:
@@ -136,6 +154,7 @@ def test_statistics_follow_inserts_deletes_updates_and_reingest(
         assert _stored(s, oracle_id) == _recomputed(s, oracle_id)
         s.execute(text("DELETE FROM documents WHERE id = :d"), {"d": first})
         assert _stored(s, oracle_id) == (None, {})
+        assert _length_errors(s) == (0, 0)
 
 
 def test_deleting_the_oracle_removes_its_statistics(
@@ -181,6 +200,7 @@ def test_concurrent_ingesters_into_one_oracle_keep_statistics_exact(
     with tenant_session(app_sessions, solution_id=solution_id) as s:
         stored = _stored(s, oracle_id)
         assert stored == _recomputed(s, oracle_id)
+        assert _length_errors(s) == (0, 0)
     assert stored[0][0] == 40 * len(documents)
 
 
@@ -193,6 +213,7 @@ def _member(admin_sessions: sessionmaker[Session], solution_id: uuid.UUID, role:
 
 _DIRECT_WRITES = [
     "UPDATE bm25_oracle_stats SET chunk_count = 1",
+    "DELETE FROM bm25_chunk_lengths",
     "DELETE FROM bm25_term_stats",
     "INSERT INTO bm25_term_stats (oracle_id, lexeme, solution_id, df, max_tf)"
     " VALUES (:o, 'forged', :s, 1, 1)",

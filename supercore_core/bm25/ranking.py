@@ -40,14 +40,16 @@ LEFT JOIN (bm25_term_stats s JOIN q ON q.lexeme = s.lexeme) ON s.oracle_id = o.o
 WHERE o.oracle_id = :o
 """
 # Candidates: chunks matching :match (GIN). Each is scored on every query term (:terms
-# with their :idfs, by bm25_score of revision 0017); the top :n by score, ties by file and
-# chunk as the other rankers.
+# with their :idfs, by bm25_score of revision 0017, its length from bm25_chunk_lengths);
+# the top :n by score, ties by file and chunk as the other rankers.
 _RANK = """
 WITH scored AS (
     SELECT c.id, d.filename, c.chunk_index,
-           bm25_score(c.content_tsv, CAST(:terms AS text[]), CAST(:idfs AS float8[]),
-                      CAST(:k1 AS float8), CAST(:b AS float8), CAST(:avgdl AS float8)) AS score
+           bm25_score(c.content_tsv, l.length, CAST(:terms AS text[]),
+                      CAST(:idfs AS float8[]), CAST(:k1 AS float8), CAST(:b AS float8),
+                      CAST(:avgdl AS float8)) AS score
     FROM document_chunks c JOIN documents d ON d.id = c.document_id
+    JOIN bm25_chunk_lengths l ON l.chunk_id = c.id
     WHERE c.oracle_id = :o AND c.content_tsv @@ CAST(:match AS tsquery)
     ORDER BY score DESC, d.filename, c.chunk_index LIMIT :n)
 SELECT c.id, c.document_id, r.filename, c.chunk_index, c.content, r.score, c.metadata

@@ -9,7 +9,7 @@ the BM25 corpus statistics.
 
 from supercore_core.models.additions import AuditLogEntry, EmbeddingCacheEntry, EvalResult, EvalRun
 from supercore_core.models.base import EMBEDDING_DIMENSIONS, Base
-from supercore_core.models.bm25 import Bm25OracleStats, Bm25TermStats
+from supercore_core.models.bm25 import Bm25ChunkLength, Bm25OracleStats, Bm25TermStats
 from supercore_core.models.golden import GoldenJudgement, GoldenQuestion, GoldenSet
 from supercore_core.models.people import Person, PlatformAdmin, TenantMembership
 from supercore_core.models.seed import (
@@ -42,6 +42,7 @@ ALL_MODELS: tuple[type[Base], ...] = (
     PlatformAdmin,
     Bm25OracleStats,
     Bm25TermStats,
+    Bm25ChunkLength,
 )
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "EMBEDDING_DIMENSIONS",
     "AuditLogEntry",
     "Base",
+    "Bm25ChunkLength",
     "Bm25OracleStats",
     "Bm25TermStats",
     "Conversation",

@@ -47,3 +47,20 @@ class Bm25TermStats(Base):
     solution_id: Mapped[uuid.UUID] = _uuid()
     df: Mapped[int] = mapped_column(BigInteger)
     max_tf: Mapped[int] = mapped_column(Integer)
+
+
+class Bm25ChunkLength(Base):
+    """One chunk's BM25 length (no foreign keys: the chunk triggers add and remove it)."""
+
+    __tablename__ = "bm25_chunk_lengths"
+    __table_args__ = (
+        {
+            "comment": "BM25 document length of each chunk (bm25_length of its content_tsv), "
+            "read at query time instead of summing the tsvector's positions per candidate. "
+            "Maintained by triggers on document_chunks."
+        },
+    )
+
+    chunk_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    solution_id: Mapped[uuid.UUID] = _uuid()
+    length: Mapped[int] = mapped_column(Integer)
