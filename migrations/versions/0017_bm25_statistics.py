@@ -1,7 +1,9 @@
 """BM25 corpus statistics per oracle, kept exact by triggers on document_chunks.
 
 Per oracle: the number of chunks and their total length (the sum of term frequencies), and
-the document frequency of every lexeme (rows with df 0 are removed). Statement-level AFTER
+the document frequency of every lexeme (rows with df 0 are removed); per chunk, its length
+(``bm25_chunk_lengths``: the ranking reads it rather than summing positions per candidate,
+and ``bm25_score`` scores a candidate). Statement-level AFTER
 triggers with transition tables update them in the transaction that inserts, deletes or
 re-ingests chunks (INSERT ... SELECT from a COPY stage, bulk and cascade deletes alike).
 Concurrent ingesters into one oracle serialise on its row of bm25_oracle_stats, locked
@@ -9,7 +11,7 @@ first (in oracle order), then touch lexeme rows in sorted order: no lost update,
 deadlock. Deletes only update and remove rows, so an oracle or tenant deleted by cascade
 never gets a statistics row back.
 
-Writes by people (revision 0016): the two tables carry the same statement-level
+Writes by people (revision 0016): the three tables carry the same statement-level
 ``tenant_write_guard('edit')`` as ``document_chunks``, and the triggers run as the caller
 (not SECURITY DEFINER: the doctor admits definers for the membership look-ups only). So the
 statistics refuse exactly what a chunk write refuses: an editor's or owner's ingest, delete
@@ -177,7 +179,7 @@ BEGIN
 {_BODIES[op_name]}
     RETURN NULL;
 END $$;
-COMMENT ON FUNCTION bm25_chunks_{op_name}() IS 'Keeps bm25_oracle_stats and bm25_term_stats exact after a chunk {op_name}.';
+COMMENT ON FUNCTION bm25_chunks_{op_name}() IS 'Keeps bm25_oracle_stats, bm25_term_stats and bm25_chunk_lengths exact after a chunk {op_name}.';
 CREATE TRIGGER trg_document_chunks_bm25_{op_name} AFTER {op_name.upper()} ON document_chunks
     REFERENCING {_REFERENCING[op_name]}
     FOR EACH STATEMENT EXECUTE FUNCTION bm25_chunks_{op_name}();
