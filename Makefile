@@ -72,7 +72,7 @@ lab: install
 	$(BIN)/python -m pip install --quiet --progress-bar off -e ".[dev,lab]"
 	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser notebooks/
 
-# Speed and scale figures (not pass/fail): a throwaway server per benchmark, ~10 minutes.
+# Speed and scale figures (not pass/fail): a throwaway server per benchmark, ~13-16 minutes.
 bench: install
 	$(BIN)/python -m benchmarks.run
 	$(MAKE) bench-langchain

@@ -1,4 +1,4 @@
-"""Run the benchmarks: ``python -m benchmarks.run [--scale N] [--only ingest query embed]``.
+"""Run the benchmarks: ``python -m benchmarks.run [--scale N] [--only ingest query lexical embed]``.
 
 Each benchmark starts its own throwaway embedded PostgreSQL in a temporary directory and
 writes ``benchmarks/results/<name>.json``. Nothing here asserts on time.
@@ -10,10 +10,10 @@ import os
 import time
 from typing import Any
 
-from benchmarks import embed, ingest, query, vindex
+from benchmarks import embed, ingest, lexical, query, vindex
 from benchmarks.common import progress
 
-BENCHMARKS = ("ingest", "query", "vindex", "embed")
+BENCHMARKS = ("ingest", "query", "lexical", "vindex", "embed")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,7 +23,8 @@ def _parser() -> argparse.ArgumentParser:
         "--scale",
         type=int,
         default=100_000,
-        help="query benchmark: chunks over the 100 small tenants (1%% each); 1000000 is long",
+        help="query and lexical benchmarks: chunks over the 100 small tenants (1%% each);"
+        " 1000000 is long",
     )
     parser.add_argument(
         "--large-share", type=float, default=0.2, help="large tenant's chunks, as a share of scale"
@@ -84,6 +85,12 @@ def _headline(name: str, results: dict[str, Any]) -> dict[str, Any]:
                 c["partial_indexes"]: c["dense_planning_ms"] for c in results["ceiling"]
             },
         }
+    if name == "lexical":
+        return {
+            case: {k: v for k, v in results[case].items() if k.startswith("ratio")}
+            | {"bm25_search_p95_ms": results[case]["bm25_search"]["p95_ms"]}
+            for case in ("large_tenant", "small_tenants")
+        }
     search = results["search"]
     return {
         "recall_at_10": search["recall_at_10_hnsw_vs_exact_large_tenant"],
@@ -103,6 +110,9 @@ def main() -> None:
         "ingest": lambda: ingest.run(copy_rows=args.copy_rows, orm_rows=args.orm_rows),
         "query": lambda: query.run(
             scale=args.scale, large_share=args.large_share, queries=args.queries
+        ),
+        "lexical": lambda: lexical.run(
+            scale=args.scale, large=int(args.scale * args.large_share), queries=args.queries
         ),
         "vindex": lambda: vindex.run(
             sizes=args.vindex_sizes,

@@ -43,12 +43,15 @@ class RetrievalSettings(BaseModel):
     mode: Literal["dense", "lexical", "hybrid"] = "hybrid"
     k: int = Field(default=8, ge=1, le=1000)
     candidates: int = Field(default=100, ge=1, le=10_000)
+    fusion: Literal["convex", "rrf"] = "convex"
     rrf_k: int = Field(default=60, ge=0, le=1000)
     dense_weight: float = Field(default=1.0, ge=0, le=10)
     lexical_weight: float = Field(default=1.0, ge=0, le=10)
     exact_below_chunks: int = Field(default=20_000, ge=0, le=10**15)
     ef_search: int = Field(default=400, ge=1, le=1000)
     min_similarity: float = Field(default=0.25, ge=-1, le=1)
+    bm25_k1: float = Field(default=0.9, ge=0, le=10)
+    bm25_b: float = Field(default=0.4, ge=0, le=1)
     chunk_tokens: int = Field(default=200, ge=8, le=4096)
     overlap_tokens: int = Field(default=40, ge=0, le=1024)
 

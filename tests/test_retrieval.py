@@ -16,7 +16,7 @@ from supercore_core import tenant_session
 from supercore_core.embedding import Embedder, MiniLMEmbedder
 from supercore_core.errors import NotFoundError
 from supercore_core.ingest.pipeline import SourceFile, ingest
-from supercore_core.retrieval import RetrievalConfig, SearchResults, search
+from supercore_core.retrieval import RetrievalConfig, SearchResults, _fuse, search
 from tests.factories import make_oracle, make_solution
 from tests.fakes import HashingEmbedder
 
@@ -183,13 +183,20 @@ def test_another_tenants_oracle_is_not_found(find: Any, corpus: Corpus, mode: st
         find("quokkaberry", mode=mode, oracle_id=corpus.other_tenant_oracle_id)
 
 
-def test_hybrid_ranks_a_document_both_retrievers_found_first(find: Any) -> None:
-    results = find("bakery sourdough bread", mode="hybrid", k=50)
+@pytest.mark.parametrize(
+    ("fusion", "top_score"),
+    [("convex", 2.0), ("rrf", 2 / 61)],  # best of both lists; rank 1 in both, rrf_k 60
+)
+def test_hybrid_ranks_a_document_both_retrievers_found_first(
+    find: Any, fusion: str, top_score: float
+) -> None:
+    config = RetrievalConfig(mode="hybrid", k=50, fusion=fusion)  # type: ignore[arg-type]
+    results = find("bakery sourdough bread", config=config)
 
     top, *rest = results.hits
     assert top.filename == "bakery.txt"
     assert top.retrievers == ("dense", "lexical")
-    assert top.score == pytest.approx(2 / 61)  # rank 1 in both, rrf_k 60
+    assert top.score == pytest.approx(top_score)
     assert rest
     assert {hit.retrievers for hit in rest} == {("dense",)}
     assert all(hit.score < top.score for hit in rest)
@@ -295,3 +302,25 @@ def test_every_hit_carries_its_cosine_similarity(find: Any) -> None:
     assert dense and all(h.similarity == pytest.approx(h.score) for h in dense)
     assert all(h.similarity == pytest.approx(by_chunk[h.chunk_id]) for h in hybrid)
     assert all(h.similarity is None for h in find(query, mode="lexical").hits)
+
+
+def _row(chunk: str, score: float) -> tuple[Any, ...]:
+    return (chunk, None, f"{chunk}.txt", 0, chunk, score, {})
+
+
+@pytest.mark.parametrize(("fusion", "first"), [("convex", "strong"), ("rrf", "noise")])
+def test_convex_fusion_keeps_a_confident_hit_ahead_of_near_ties(fusion: str, first: str) -> None:
+    # BM25 is sure of "strong" (12 against 3); dense barely prefers "noise" (0.52 vs 0.50).
+    ranked = {
+        "dense": [_row("noise", 0.52), _row("strong", 0.50), _row("other", 0.49)],
+        "lexical": [_row("strong", 12.0), _row("noise", 3.0)],
+    }
+    config = RetrievalConfig(mode="hybrid", k=3, fusion=fusion)  # type: ignore[arg-type]
+    hits = _fuse(ranked, config)
+    if fusion == "rrf":  # ranks 1 + 2 against 2 + 1: a tie, broken by the dense order
+        assert hits[0].score == pytest.approx(hits[1].score)
+    assert hits[0].filename == f"{first}.txt"
+    convex = _fuse(ranked, RetrievalConfig(mode="hybrid", k=3))
+    # (0.50 + 1) / (0.52 + 1) + 12 / 12 for "strong"; a chunk one ranker missed gets 0 from it
+    assert convex[0].score == pytest.approx(1.5 / 1.52 + 1.0)
+    assert convex[2].score == pytest.approx(1.49 / 1.52)

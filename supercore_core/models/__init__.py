@@ -3,11 +3,13 @@
 The DDL itself (checks, indexes, triggers, functions, RLS) lives only in the Alembic
 revisions; these models mirror columns, keys and unique constraints, and ``alembic check``
 proves the two agree. ``seed`` holds the seed's seven tables, ``additions`` and ``golden``
-the later ones, ``people`` the people, their tenant roles and the platform admins.
+the later ones, ``people`` the people, their tenant roles and the platform admins, ``bm25``
+the BM25 corpus statistics.
 """
 
 from supercore_core.models.additions import AuditLogEntry, EmbeddingCacheEntry, EvalResult, EvalRun
 from supercore_core.models.base import EMBEDDING_DIMENSIONS, Base
+from supercore_core.models.bm25 import Bm25ChunkLength, Bm25OracleStats, Bm25TermStats
 from supercore_core.models.golden import GoldenJudgement, GoldenQuestion, GoldenSet
 from supercore_core.models.people import Person, PlatformAdmin, TenantMembership
 from supercore_core.models.seed import (
@@ -38,6 +40,9 @@ ALL_MODELS: tuple[type[Base], ...] = (
     Person,
     TenantMembership,
     PlatformAdmin,
+    Bm25OracleStats,
+    Bm25TermStats,
+    Bm25ChunkLength,
 )
 
 __all__ = [
@@ -45,6 +50,9 @@ __all__ = [
     "EMBEDDING_DIMENSIONS",
     "AuditLogEntry",
     "Base",
+    "Bm25ChunkLength",
+    "Bm25OracleStats",
+    "Bm25TermStats",
     "Conversation",
     "Document",
     "DocumentChunk",
