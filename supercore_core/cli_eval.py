@@ -40,7 +40,7 @@ from supercore_core.evaluation.scratch import (
 from supercore_core.evaluation.sweep import SweepGrid, SweepResult, run_sweep
 from supercore_core.llm import chat_model_for
 from supercore_core.oracle_settings import SEARCH_FIELDS, check_retrieval
-from supercore_core.retrieval import MODES, Mode
+from supercore_core.retrieval import FUSIONS, MODES, Fusion, Mode
 
 DatasetOpt = Annotated[
     Path | None, typer.Option("--dataset", help="BEIR folder, loaded into a scratch oracle")
@@ -161,6 +161,14 @@ def _modes(value: str) -> list[Mode]:
     return chosen
 
 
+def _fusions(value: str) -> list[Fusion]:
+    given = [v.strip() for v in value.split(",") if v.strip()]
+    chosen = [f for f in FUSIONS if f in given]
+    if len(chosen) != len(given):
+        raise UserError(f"unknown fusion in {value!r}: use convex or rrf")
+    return chosen
+
+
 def _weights(value: str) -> list[tuple[float, float]]:
     try:
         pairs = [tuple(float(x) for x in w.split(":")) for w in value.split(",") if w.strip()]
@@ -179,7 +187,10 @@ def eval_sweep(
     scratch: ScratchOpt = None,
     modes: Annotated[str, typer.Option("--modes")] = "dense,lexical,hybrid",
     ks: Annotated[str, typer.Option("--k", help="e.g. 4,8")] = "8",
-    rrf_ks: Annotated[str, typer.Option("--rrf-k", help="e.g. 20,60")] = "60",
+    fusions: Annotated[
+        str, typer.Option("--fusion", help="hybrid: convex,rrf [the oracle's own]")
+    ] = "",
+    rrf_ks: Annotated[str, typer.Option("--rrf-k", help="e.g. 20,60 (with fusion rrf)")] = "60",
     weights: Annotated[str, typer.Option("--weights", help="dense:lexical, e.g. 1:1,2:1")] = "1:1",
     chunk_tokens: Annotated[
         str, typer.Option("--chunk-tokens", help="e.g. 120,200 (re-chunked scratch copies)")
@@ -193,7 +204,7 @@ def eval_sweep(
     """Sweep retrieval settings on an oracle's golden set (or a benchmark in a scratch oracle)."""
     data = one_source(dataset, golden_set)
     grid = SweepGrid(_modes(modes), _ints(ks), _ints(rrf_ks), _weights(weights),
-                     [*_ints(chunk_tokens)] or [None])  # fmt: skip
+                     [*_ints(chunk_tokens)] or [None], _fusions(fusions))  # fmt: skip
     grid.check()  # before the corpus is loaded
     with cli_sessions() as sessions:
         solution_id, oracle_id, chosen_set, embedder = target(
@@ -215,8 +226,8 @@ def eval_sweep(
 
 def _print_sweep(result: SweepResult, best: RunSummary, metric: str) -> None:
     frame = result.to_frame()
-    columns = ["mode", "k", "rrf_k", "dense_weight", "lexical_weight", "chunk_tokens", metric,
-               f"{metric} low", f"{metric} high", "run_id"]  # fmt: skip
+    columns = ["mode", "k", "fusion", "rrf_k", "dense_weight", "lexical_weight",
+               "chunk_tokens", metric, f"{metric} low", f"{metric} high", "run_id"]  # fmt: skip
     typer.echo(frame[columns].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     if result.baseline is not None and metric in result.baseline.metrics:
         typer.echo(f"current settings: {_fmt(result.baseline.metrics[metric])}")

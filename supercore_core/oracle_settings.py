@@ -125,6 +125,8 @@ def allowed(model: type[BaseModel], name: str) -> str:
     info = model.model_fields[name]
     if name == "mode":
         return "dense, lexical or hybrid"
+    if name == "fusion":
+        return "convex or rrf"
     low = next((m.ge for m in info.metadata if isinstance(m, Ge)), None)
     high = next((m.le for m in info.metadata if isinstance(m, Le)), None)
     kind = "a whole number" if info.annotation is int else "a finite number"

@@ -27,6 +27,8 @@ from supercore_core.vector_index.ddl import oracle_literal, ready_sql
 
 Mode = Literal["dense", "lexical", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
+Fusion = Literal["convex", "rrf"]
+FUSIONS: tuple[Fusion, ...] = ("convex", "rrf")
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class RetrievalConfig:
     # TOIS 2023: TM2C2); "rrf" sums weight / (rrf_k + rank). RRF ignores how far ahead a
     # ranker's top hits are, so a weak ranker's noise counted as much as a strong one's
     # confident hits: hybrid fell below lexical alone on TAT-QA (README, retrieval quality).
-    fusion: Literal["convex", "rrf"] = "convex"
+    fusion: Fusion = "convex"
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0

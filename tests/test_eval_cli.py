@@ -52,12 +52,25 @@ def test_run_compare_and_list(tenant: str) -> None:
 
 def test_sweep_prints_a_table_and_promotes(tenant: str) -> None:
     code, output = invoke("eval", "sweep", "--dataset", str(TINY), "--tenant", tenant,
-                          "--modes", "lexical,hybrid", "--rrf-k", "10,60",
-                          "--promote")  # fmt: skip
+                          "--modes", "lexical,hybrid", "--fusion", "convex,rrf",
+                          "--rrf-k", "10,60", "--promote")  # fmt: skip
     assert code == 0, output
-    assert len([line for line in output.splitlines() if line.startswith(("lexical", " "))]) >= 3
+    rows = [line.split() for line in output.splitlines() if line.startswith(("lexical", " "))]
+    assert len(rows) == 4  # lexical, hybrid convex, hybrid rrf 10 and 60
+    assert {(row[2], row[3]) for row in rows if row[0] == "hybrid"} == {
+        ("convex", "60"),
+        ("rrf", "10"),
+        ("rrf", "60"),
+    }
     assert "best by nDCG@10" in output and "current settings: 1.0000" in output
     assert "not promoted: nDCG@10 +0.000" in output  # no better than the current settings
+
+
+def test_sweep_refuses_an_unknown_fusion(tenant: str) -> None:
+    code, output = invoke("eval", "sweep", "--dataset", str(TINY), "--tenant", tenant,
+                          "--fusion", "convex,linear")  # fmt: skip
+    assert code == 1 and "unknown fusion in 'convex,linear': use convex or rrf" in output
+    assert "Traceback" not in output
 
 
 @pytest.mark.parametrize("command", ["run", "sweep"])

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from supercore_core import Oracle, tenant_session
-from supercore_core.errors import ConfigurationError
+from supercore_core.errors import ConfigurationError, InvalidSettingError
 from supercore_core.evaluation.beir import BeirDataset, load_dataset
 from supercore_core.evaluation.canaries import canary_token, check_canaries
 from supercore_core.evaluation.ragas_metrics import JUDGED_METRICS, Judgement, Sample
@@ -187,13 +187,18 @@ def test_sweep_rechunks_into_a_scratch_oracle_and_promotes(
     ingest_dataset(admin_sessions, dataset, solution_id=tenant.solution_id,
                    oracle_id=tenant.oracle_id, embedder=embedder)  # fmt: skip
     grid = SweepGrid(modes=("lexical", "hybrid"), ks=(2,), rrf_ks=(10, 60),
-                     chunk_tokens=(None, 8))  # fmt: skip
+                     chunk_tokens=(None, 8), fusions=("convex", "rrf"))  # fmt: skip
     result = run_sweep(admin_sessions, dataset, solution_id=tenant.solution_id,
                        oracle_id=tenant.oracle_id, embedder=embedder, grid=grid)  # fmt: skip
     frame = result.to_frame()
-    assert len(result.runs) == 6  # (lexical + hybrid x 2 RRF k) x 2 chunk sizes
+    # (lexical + hybrid convex + hybrid RRF x 2 RRF k) x 2 chunk sizes: RRF k varies only
+    # where it is used
+    assert len(result.runs) == 8
     assert sorted(frame["chunk_tokens"].unique()) == [8, 200]
     assert set(frame[frame["mode"] == "lexical"]["rrf_k"]) == {60}
+    hybrid = frame[frame["mode"] == "hybrid"]
+    assert set(hybrid[hybrid["fusion"] == "convex"]["rrf_k"]) == {60}
+    assert set(hybrid[hybrid["fusion"] == "rrf"]["rrf_k"]) == {10, 60}
     assert {r.oracle_id for r in result.runs} - {tenant.oracle_id}  # the scratch oracle
     assert result.plot().data[0].type == "bar"
     best = result.best("nDCG@10")
@@ -213,3 +218,8 @@ def test_promoting_a_bad_config_changes_nothing(
         with pytest.raises(ConfigurationError, match="unknown retrieval mode"):
             promote_config(session, oracle_id=tenant.oracle_id, config={"mode": "fuzzy"})
         assert session.get(Oracle, tenant.oracle_id).retrieval_config == {}  # type: ignore[union-attr]
+
+
+def test_a_sweep_refuses_an_unknown_fusion_before_it_runs() -> None:
+    with pytest.raises(InvalidSettingError, match="fusion"):
+        SweepGrid(fusions=("linear",)).check()  # type: ignore[arg-type]

@@ -36,6 +36,7 @@ BAD_SETTINGS: list[tuple[str, Any, str]] = [
     ("lexical_weight", -math.inf, "lexical_weight is -inf: use a finite number from 0 to 10"),
     ("min_similarity", 2, "min_similarity is 2: use a finite number from -1 to 1"),
     ("mode", "fuzzy", "unknown retrieval mode 'fuzzy': use dense, lexical or hybrid"),
+    ("fusion", "linear", "fusion is 'linear': use convex or rrf"),
     ("top_k", 5, "unknown setting 'top_k': use mode, k, candidates"),
     ("overlap_tokens", 300, "overlap_tokens (300) must be less than chunk_tokens (200)"),
 ]

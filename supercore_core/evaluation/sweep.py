@@ -36,20 +36,22 @@ from supercore_core.evaluation.sets import EvalSet
 from supercore_core.ingest.chunking import ChunkingConfig
 from supercore_core.models import Oracle
 from supercore_core.oracle_settings import RETRIEVAL_FIELDS, check_retrieval
-from supercore_core.retrieval import MODES, Mode, RetrievalConfig
+from supercore_core.retrieval import MODES, Fusion, Mode, RetrievalConfig
 
-SEARCH_KEYS = ("mode", "k", "rrf_k", "dense_weight", "lexical_weight")
+SEARCH_KEYS = ("mode", "k", "fusion", "rrf_k", "dense_weight", "lexical_weight")
 
 
 @dataclass(frozen=True)
 class SweepGrid:
-    """The values to try; RRF k and weights only vary for hybrid."""
+    """The values to try; fusion and weights only vary for hybrid, RRF k only for
+    ``fusion="rrf"``. No ``fusions``: the oracle's own."""
 
     modes: Sequence[Mode] = MODES
     ks: Sequence[int] = (8,)
     rrf_ks: Sequence[int] = (60,)
     weights: Sequence[tuple[float, float]] = ((1.0, 1.0),)  # (dense, lexical)
     chunk_tokens: Sequence[int | None] = (None,)  # None: the oracle's own chunking
+    fusions: Sequence[Fusion] = ()
 
     def check(self) -> None:
         """Refuse a value out of range before anything runs (``InvalidSettingError``)."""
@@ -57,6 +59,8 @@ class SweepGrid:
             check_retrieval({"k": k})
         for rrf_k in self.rrf_ks:
             check_retrieval({"rrf_k": rrf_k})
+        for fusion in self.fusions:
+            check_retrieval({"fusion": fusion})
         for dense, lexical in self.weights:
             check_retrieval({"dense_weight": dense, "lexical_weight": lexical})
         for chunks in self.chunk_tokens:
@@ -66,14 +70,21 @@ class SweepGrid:
     def configs(self, base: RetrievalConfig) -> Iterator[tuple[int | None, RetrievalConfig]]:
         """Each distinct (chunk size, search config) of the grid."""
         seen: set[tuple[Any, ...]] = set()
-        for chunks, mode, k, rrf_k, (dense, lexical) in itertools.product(
-            self.chunk_tokens, self.modes, self.ks, self.rrf_ks, self.weights
+        for chunks, mode, k, fusion, rrf_k, (dense, lexical) in itertools.product(
+            self.chunk_tokens,
+            self.modes,
+            self.ks,
+            self.fusions or (base.fusion,),
+            self.rrf_ks,
+            self.weights,
         ):
             if mode != "hybrid":
-                rrf_k, dense, lexical = base.rrf_k, base.dense_weight, base.lexical_weight
-            config = replace(base, mode=mode, k=k, rrf_k=rrf_k, dense_weight=dense,
-                             lexical_weight=lexical)  # fmt: skip
-            key = (chunks, mode, k, rrf_k, dense, lexical)
+                fusion, dense, lexical = base.fusion, base.dense_weight, base.lexical_weight
+            if mode != "hybrid" or fusion != "rrf":
+                rrf_k = base.rrf_k
+            config = replace(base, mode=mode, k=k, fusion=fusion, rrf_k=rrf_k,
+                             dense_weight=dense, lexical_weight=lexical)  # fmt: skip
+            key = (chunks, mode, k, fusion, rrf_k, dense, lexical)
             if key not in seen:
                 seen.add(key)
                 yield chunks, config
@@ -117,7 +128,8 @@ class SweepResult:
 def _label(row: Mapping[str, Any]) -> str:
     label = f"{row['mode']} k={row['k']}"
     if row["mode"] == "hybrid":
-        label += f" rrf={row['rrf_k']} w={row['dense_weight']:g}:{row['lexical_weight']:g}"
+        fusion = f"rrf={row['rrf_k']}" if row.get("fusion") == "rrf" else "convex"
+        label += f" {fusion} w={row['dense_weight']:g}:{row['lexical_weight']:g}"
     if row.get("chunk_tokens"):
         label += f" chunks={row['chunk_tokens']}"
     return label
