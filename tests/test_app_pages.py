@@ -202,6 +202,7 @@ def test_edit_oracle_settings(app_env: None, owner_engine: Engine) -> None:
     at.text_area[0].set_value("Answer in one sentence.")
     mode = next(s for s in at.selectbox if s.label == "Retrieval mode")
     mode.set_value("lexical")
+    next(s for s in at.selectbox if s.label == "Hybrid fusion").set_value("rrf")
     save = next(b for b in at.button if b.label == "Save oracle")
     save.click().run()
     assert_rendered(at)
@@ -209,6 +210,7 @@ def test_edit_oracle_settings(app_env: None, owner_engine: Engine) -> None:
     at.run()
     assert at.text_area[0].value == "Answer in one sentence."
     assert next(s for s in at.selectbox if s.label == "Retrieval mode").value == "lexical"
+    assert next(s for s in at.selectbox if s.label == "Hybrid fusion").value == "rrf"
 
 
 def test_upload_ingests_and_explains_bad_files(

@@ -7,7 +7,7 @@ import workbench_ui as ui
 from supercore_core import catalog
 from supercore_core.errors import InvalidSettingError, UserError
 from supercore_core.oracle_settings import valid_part
-from supercore_core.retrieval import MODES, RetrievalConfig
+from supercore_core.retrieval import FUSIONS, MODES, RetrievalConfig
 
 SLUG_HELP = "Lowercase letters, digits and dashes, 2-63 characters: used as --tenant in the CLI."
 
@@ -110,16 +110,22 @@ with st.form(f"edit_{oracle.id}"):
     a, b, c, d = st.columns(4)
     mode = a.selectbox("Retrieval mode", MODES, index=MODES.index(config.mode))
     k = b.number_input("k (passages)", 1, 1000, config.k)
-    rrf_k = c.number_input("RRF k", 0, 1000, config.rrf_k)
+    rrf_k = c.number_input("RRF k", 0, 1000, config.rrf_k, help="used by rrf fusion only")
     status = d.selectbox(
         "Status", catalog.ORACLE_STATUSES, index=catalog.ORACLE_STATUSES.index(oracle.status)
     )
-    a, b = st.columns(2)
-    dense_weight = a.number_input("Dense weight", 0.0, 10.0, config.dense_weight, 0.1)
-    lexical_weight = b.number_input("Lexical weight", 0.0, 10.0, config.lexical_weight, 0.1)
+    a, b, c = st.columns(3)
+    fusion = a.selectbox(
+        "Hybrid fusion",
+        FUSIONS,
+        index=FUSIONS.index(config.fusion),
+        help="convex: normalised scores, weighted and summed; rrf: reciprocal rank fusion",
+    )
+    dense_weight = b.number_input("Dense weight", 0.0, 10.0, config.dense_weight, 0.1)
+    lexical_weight = c.number_input("Lexical weight", 0.0, 10.0, config.lexical_weight, 0.1)
     if st.form_submit_button("Save oracle"):
         retrieval = valid_part(oracle.retrieval_config) | {
-            "mode": mode, "k": int(k), "rrf_k": int(rrf_k),
+            "mode": mode, "k": int(k), "fusion": fusion, "rrf_k": int(rrf_k),
             "dense_weight": float(dense_weight), "lexical_weight": float(lexical_weight),
         }  # fmt: skip
         with ui.shown_errors(), ui.tenant(picked.solution_id) as session:
