@@ -132,11 +132,26 @@ with vectors_tab:
         st.warning(f"Oracle {row.oracle}: recall@10 {row.recall_at_10:.3f}, under {TARGET_RECALL}.")
     recall_frame = recall.to_frame()
     if len(recall_frame):
+        # exact oracles have no index, ef_search or sampled queries: a dash, not "None"
+        exact = recall_frame["path"] == "exact"
+        recall_frame["index_bytes"] = [
+            "—" if pd.isna(v) else charts.human_bytes(int(v)) for v in recall_frame["index_bytes"]
+        ]
+        recall_frame["ef_search"] = [
+            "—" if pd.isna(v) else str(int(v)) for v in recall_frame["ef_search"]
+        ]
+        recall_frame["samples"] = [
+            "—" if e else str(n) for e, n in zip(exact, recall_frame["samples"], strict=True)
+        ]
         shown = ["oracle", "chunks", "path", "index_bytes", "ef_search", "recall_at_10",
                  "samples", "flagged"]  # fmt: skip
-        own_index = st.column_config.NumberColumn("Own index size", format="bytes")
+        text = {
+            "index_bytes": st.column_config.TextColumn("Own index size"),
+            "ef_search": st.column_config.TextColumn("ef_search (calibrated)"),
+            "samples": st.column_config.TextColumn("Sampled queries"),
+        }
         st.dataframe(recall_frame, hide_index=True, column_order=shown,
-                     column_config=tables.columns(*shown, index_bytes=own_index))  # fmt: skip
+                     column_config=tables.columns(*shown, **text))  # fmt: skip
 
 with usage_tab:
     days = st.select_slider("Window (days)", options=[7, 30, 90, 365], value=30)
