@@ -34,9 +34,10 @@ from benchmarks.common import (
     vocabulary,
     write_result,
 )
+from benchmarks.ts_rank import _LEXICAL, lexical_terms
 from supercore_core import bm25, tenant_session
 from supercore_core.ingest.store import ChunkRow, copy_chunks
-from supercore_core.retrieval import _LEXICAL, RetrievalConfig, lexical_terms, search
+from supercore_core.retrieval import RetrievalConfig, search
 
 SMALL_TENANTS = 100
 CHUNKS_PER_DOCUMENT = 1000

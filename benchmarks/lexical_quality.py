@@ -20,11 +20,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from benchmarks.common import progress, throwaway_database, write_result
+from benchmarks.ts_rank import _LEXICAL, lexical_terms
 from supercore_core import bm25, tenant_session
 from supercore_core.embedding import MiniLMEmbedder
 from supercore_core.evaluation.beir import ensure_eval_oracle, load_dataset, score
 from supercore_core.ingest.pipeline import ingest
-from supercore_core.retrieval import _LEXICAL, lexical_terms
 
 CHUNKS = 300  # chunks ranked per query (eval retrieval -k 100 asks for 3 x 100)
 DOCS = 100

@@ -39,16 +39,10 @@ from benchmarks.common import (
     with_login,
     write_result,
 )
+from benchmarks.ts_rank import _LEXICAL, lexical_terms
 from supercore_core import Settings, make_engine, make_sessions, tenant_session
 from supercore_core.ingest.store import copy_chunks, driver_connection
-from supercore_core.retrieval import (
-    _DENSE_EXACT,
-    _DENSE_HNSW,
-    _LEXICAL,
-    RetrievalConfig,
-    lexical_terms,
-    search,
-)
+from supercore_core.retrieval import _DENSE_EXACT, _DENSE_HNSW, RetrievalConfig, search
 from supercore_core.vector_index.ddl import oracle_literal
 from supercore_core.vector_index.maintain import sync
 
