@@ -113,8 +113,10 @@ for column, status in zip(counts, ("pending", "processing", "completed", "failed
 if not listed.rows:
     st.info("No documents in this oracle yet: upload some above.")
     st.stop()
+listing = listed.to_frame().drop(columns=["document_id", "has_original"])
+listing["error"] = listing["error"].fillna("")  # only failed documents have a reason
 st.dataframe(
-    listed.to_frame().drop(columns=["document_id", "has_original"]),
+    listing,
     hide_index=True,
     column_config=table_columns.columns(
         "size_bytes",
