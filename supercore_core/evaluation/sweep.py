@@ -128,7 +128,8 @@ class SweepResult:
 def _label(row: Mapping[str, Any]) -> str:
     label = f"{row['mode']} k={row['k']}"
     if row["mode"] == "hybrid":
-        fusion = f"rrf={row['rrf_k']}" if row.get("fusion") == "rrf" else "convex"
+        # runs recorded before score fusion existed fused by rank: no "fusion" key is rrf
+        fusion = "convex" if row.get("fusion") == "convex" else f"rrf={row['rrf_k']}"
         label += f" {fusion} w={row['dense_weight']:g}:{row['lexical_weight']:g}"
     if row.get("chunk_tokens"):
         label += f" chunks={row['chunk_tokens']}"
