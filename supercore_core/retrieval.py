@@ -6,6 +6,11 @@ B-tree pre-filter, then a sort) unless the oracle has a valid HNSW index of its 
 (``supercore_core.vector_index``: a partial index built once the oracle passes
 ``exact_below_chunks``); then the query names the oracle as a literal, so the planner
 proves the partial index's predicate and walks that oracle's graph alone.
+
+A search is two statements: the oracle's settings with the BM25 statistics of the query's
+lexemes, then the search. Hybrid fuses both retrievers' candidates inside that one
+statement and reads content only for the winning ``k`` (a dense or lexical search fetches
+``k`` rows, not the candidate pool).
 """
 
 from dataclasses import dataclass, replace
@@ -13,12 +18,12 @@ from typing import Any, Literal
 from uuid import UUID
 
 import numpy as np
-from sqlalchemy import literal_column, select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from supercore_core import bm25
-from supercore_core.catalog import oracle_by_id
 from supercore_core.embedding import Embedder
+from supercore_core.errors import NotFoundError
 from supercore_core.ingest.store import driver_connection
 from supercore_core.models import Oracle
 from supercore_core.oracle_settings import check_retrieval, check_stored_retrieval
@@ -160,6 +165,56 @@ _DENSE_SETTINGS = (
 # Lexical search ranks by BM25 (supercore_core.bm25); the previous ts_rank ranking, the
 # benchmarks' same-run baseline, is in benchmarks/ts_rank.py.
 
+# Before the search, one round trip: the oracle's name and settings, whether its own vector
+# index is ready ({ready}: vector_index.ddl.ready_sql), and the BM25 statistics of the
+# query's lexemes (none for an empty :text).
+_PREPARE = f"""
+SELECT o.oracle_name, o.retrieval_config, {{ready}}, s.chunk_count, s.total_length, t.*
+FROM oracles o LEFT JOIN bm25_oracle_stats s ON s.oracle_id = o.id
+CROSS JOIN LATERAL ({bm25.QUERY_LEXEMES.format(oracle="o.id")}) t
+WHERE o.id = :o
+"""
+# Hybrid in one statement: each retriever's top :pool with its rank, the fusion of their
+# contributions ({dense_part}, {lexical_part}: the chosen fusion), ties in the order the
+# chunks were first found (dense before lexical-only), the winners' rows and similarities.
+_DENSE_TOP_EXACT = """
+dense_distances AS MATERIALIZED (SELECT id, embedding <=> :q AS distance
+    FROM document_chunks WHERE oracle_id = :o AND embedding IS NOT NULL),
+dense_top AS (SELECT id, 1 - distance AS score, row_number() OVER (ORDER BY distance) AS rank
+    FROM (SELECT id, distance FROM dense_distances ORDER BY distance LIMIT :pool) x)"""
+_DENSE_TOP_HNSW = """
+dense_top AS (SELECT id, 1 - distance AS score, row_number() OVER (ORDER BY distance) AS rank
+    FROM (SELECT id, embedding <=> :q AS distance FROM document_chunks
+          WHERE oracle_id = {oracle} ORDER BY embedding <=> :q LIMIT :pool) x)"""
+_NO_LEXICAL = """
+bm25_top AS (SELECT CAST(NULL AS uuid) AS id, CAST(NULL AS float8) AS score,
+    CAST(NULL AS bigint) AS rank WHERE false)"""
+_HYBRID = """
+WITH {dense_top}, {lexical_ctes},
+parts AS (
+    SELECT id, 0 AS source, rank AS tie, CAST(:dense_weight AS float8) * {dense_part} AS part
+    FROM dense_top
+    UNION ALL
+    SELECT id, 1, :pool + rank, CAST(:lexical_weight AS float8) * {lexical_part}
+    FROM bm25_top WHERE rank <= :pool),
+fused AS (
+    SELECT id, sum(part) AS score, array_agg(source ORDER BY source) AS sources, min(tie) AS tie
+    FROM parts GROUP BY id ORDER BY score DESC, tie LIMIT :k)
+SELECT c.id, c.document_id, d.filename, c.chunk_index, c.content, f.score, c.metadata,
+       f.sources, 1 - (c.embedding <=> :q) AS similarity
+FROM fused f JOIN document_chunks c ON c.id = f.id JOIN documents d ON d.id = c.document_id
+ORDER BY f.score DESC, f.tie
+"""
+# A retriever's contribution. Convex: (score - floor) / (best - floor), the floor being the
+# lowest score the ranker can give (cosine similarity -1, BM25 0); 1 when best = floor.
+_CONVEX = """CASE WHEN max(score) OVER () - CAST(:{name}_floor AS float8) > 0
+    THEN (score - CAST(:{name}_floor AS float8))
+         / (max(score) OVER () - CAST(:{name}_floor AS float8))
+    ELSE CAST(1 AS float8) END"""
+_RRF = "CAST(1 AS float8) / (CAST(:rrf_k AS float8) + rank)"
+_FLOOR = {"dense": -1.0, "lexical": 0.0}
+_RETRIEVERS = ("dense", "lexical")
+
 
 def search(
     session: Session,
@@ -174,38 +229,38 @@ def search(
 ) -> SearchResults:
     """Search the oracle's chunks; settings come from the oracle unless given here.
 
+    Two statements (three for an oracle with its own vector index): the oracle with the
+    query's BM25 statistics, then the search itself, fusion included.
+
     Raises:
         InvalidQuestionError: The query is longer than ``max_question_chars`` (None: no
             limit) or holds control characters.
         InvalidSettingError: ``k`` or the oracle's stored settings are out of range.
     """
     check_question(query, max_chars=max_question_chars)
-    oracle, own_index = _oracle_and_index(session, oracle_id)
-    base = config or RetrievalConfig.for_oracle(oracle)
+    lexemes_of = "" if mode == "dense" else query
+    prepared = session.execute(
+        text(_PREPARE.format(ready=ready_sql(oracle_id))), {"o": oracle_id, "text": lexemes_of,
+                                                          "terms": bm25.MAX_TERMS}
+    ).first()  # fmt: skip
+    if prepared is None:
+        raise NotFoundError(f"oracle {oracle_id} not found in this tenant")
+    name, settings, own_index, *statistics = prepared
+    base = config or RetrievalConfig.from_oracle(settings, oracle_name=name)
     cfg = replace(base, mode=mode or base.mode, k=base.k if k is None else k)
     if not query.strip():
         return SearchResults(query, cfg.mode, (), exact=True)
     exact = not own_index
-    pool = max(cfg.candidates, cfg.k)
-    ranked: dict[str, list[tuple[Any, ...]]] = {}
-    if cfg.mode in ("dense", "hybrid"):
-        vector = embedder.embed([query])[0]
-        ranked["dense"] = _dense(session, oracle_id, vector, pool, exact, cfg.ef_search)
-    if cfg.mode in ("lexical", "hybrid"):
-        ranked["lexical"] = bm25.rank(session, oracle_id, query, pool, k1=cfg.bm25_k1, b=cfg.bm25_b)
-    hits = _fuse(ranked, cfg) if cfg.mode == "hybrid" else _single(ranked[cfg.mode], cfg)
-    if cfg.mode == "hybrid":
-        hits = _with_similarity(session, hits, ranked["dense"], vector)
+    stats = bm25.OracleStats.from_row(*statistics)
+    if cfg.mode == "lexical":
+        rows = bm25.ranked(session, oracle_id, stats, cfg.k, k1=cfg.bm25_k1, b=cfg.bm25_b)
+        return SearchResults(query, cfg.mode, tuple(_single(rows, cfg)), exact)
+    vector = embedder.embed([query])[0]
+    if cfg.mode == "dense":
+        rows = _dense(session, oracle_id, vector, cfg.k, exact, cfg.ef_search)
+        return SearchResults(query, cfg.mode, tuple(_single(rows, cfg)), exact)
+    hits = _hybrid(session, oracle_id, vector, stats, cfg, exact)
     return SearchResults(query, cfg.mode, tuple(hits), exact)
-
-
-def _oracle_and_index(session: Session, oracle_id: UUID) -> tuple[Oracle, bool]:
-    """The oracle (its settings) and whether its own vector index is ready: one statement."""
-    ready: Any = literal_column(ready_sql(oracle_id))
-    row = session.execute(select(Oracle, ready).where(Oracle.id == oracle_id)).first()
-    if row is None:
-        return oracle_by_id(session, oracle_id), False  # raises NotFoundError
-    return row[0], bool(row[1])
 
 
 def _dense(
@@ -234,45 +289,51 @@ def _single(rows: list[tuple[Any, ...]], cfg: RetrievalConfig) -> list[Hit]:
     return hits
 
 
-def _with_similarity(
-    session: Session, hits: list[Hit], dense_rows: list[tuple[Any, ...]], vector: list[float]
+def hybrid_statement(oracle_id: UUID, *, exact: bool, lexical: bool, fusion: Fusion) -> str:
+    """The hybrid search statement: exact or the oracle's own graph, with or without a
+    lexical half (none when the oracle holds none of the query's lexemes)."""
+    if exact:
+        dense_top = _DENSE_TOP_EXACT
+    else:
+        dense_top = _DENSE_TOP_HNSW.format(oracle=oracle_literal(oracle_id))
+    return _HYBRID.format(
+        dense_top=dense_top,
+        lexical_ctes=bm25.LEXICAL_CTES if lexical else _NO_LEXICAL,
+        dense_part=_RRF if fusion == "rrf" else _CONVEX.format(name="dense"),
+        lexical_part=_RRF if fusion == "rrf" else _CONVEX.format(name="lexical"),
+    )
+
+
+def _hybrid(
+    session: Session,
+    oracle_id: UUID,
+    vector: list[float],
+    stats: bm25.OracleStats,
+    cfg: RetrievalConfig,
+    exact: bool,
 ) -> list[Hit]:
-    """Cosine similarity for every fused hit (lexical-only ones are looked up by id)."""
-    known = {row[0]: float(row[5]) for row in dense_rows}
-    missing = [h.chunk_id for h in hits if h.chunk_id not in known]
-    if missing:
-        rows = session.execute(
-            text("SELECT id, 1 - (embedding <=> :q) FROM document_chunks WHERE id = ANY(:ids)"),
-            {"q": np.asarray(vector, np.float32), "ids": missing},
-        )
-        known |= {cid: float(sim) for cid, sim in rows if sim is not None}
-    return [replace(h, similarity=known.get(h.chunk_id)) for h in hits]
-
-
-# The lowest score each ranker can give: cosine similarity -1, BM25 0.
-_FLOOR = {"dense": -1.0, "lexical": 0.0}
-
-
-def _fuse(ranked: dict[str, list[tuple[Any, ...]]], cfg: RetrievalConfig) -> list[Hit]:
-    """Hybrid: score = sum over the retrievers of weight x contribution, where the
-    contribution is (score - floor) / (best - floor) ("convex"; a chunk one ranker did not
-    return gets 0 from it) or 1 / (rrf_k + rank) ("rrf")."""
-    weights = {"dense": cfg.dense_weight, "lexical": cfg.lexical_weight}
-    scores: dict[Any, float] = {}
-    found: dict[Any, tuple[tuple[Any, ...], list[str]]] = {}
-    for name, rows in ranked.items():
-        if not rows:
-            continue
-        floor = _FLOOR[name]
-        spread = float(rows[0][5]) - floor
-        for rank, row in enumerate(rows, start=1):
-            if cfg.fusion == "rrf":
-                part = 1 / (cfg.rrf_k + rank)
-            else:
-                part = (float(row[5]) - floor) / spread if spread > 0 else 1.0
-            scores[row[0]] = scores.get(row[0], 0.0) + weights[name] * part
-            found.setdefault(row[0], (row, []))[1].append(name)
-    best = sorted(scores, key=lambda cid: scores[cid], reverse=True)[: cfg.k]
+    """Score fusion ("convex": the sum of weight x contribution, a chunk one ranker did not
+    return getting 0 from it) or reciprocal rank fusion ("rrf": weight / (rrf_k + rank)) of
+    each retriever's top ``candidates``, in one statement."""
+    pool = max(cfg.candidates, cfg.k)
+    params: dict[str, Any] = {
+        "o": oracle_id, "q": np.asarray(vector, np.float32), "pool": pool, "k": cfg.k,
+        "dense_weight": cfg.dense_weight, "lexical_weight": cfg.lexical_weight,
+        "rrf_k": cfg.rrf_k, "dense_floor": _FLOOR["dense"], "lexical_floor": _FLOOR["lexical"],
+    }  # fmt: skip
+    if stats.terms:
+        params |= bm25.lexical_params(stats, pool, k1=cfg.bm25_k1, b=cfg.bm25_b)
+    if not exact:
+        session.execute(text(_DENSE_SETTINGS), {"ef": str(max(int(cfg.ef_search), pool))})
+    statement = hybrid_statement(
+        oracle_id, exact=exact, lexical=bool(stats.terms), fusion=cfg.fusion
+    )
+    driver_connection(session)
+    rows = session.execute(text(statement), params)
     return [
-        _hit(found[cid][0], scores[cid], i + 1, tuple(found[cid][1])) for i, cid in enumerate(best)
+        replace(
+            _hit(row[:7], float(row[5]), rank, tuple(_RETRIEVERS[s] for s in row[7])),
+            similarity=None if row[8] is None else float(row[8]),
+        )
+        for rank, row in enumerate(rows, start=1)
     ]

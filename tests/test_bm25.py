@@ -375,3 +375,20 @@ def test_bm25_settings_are_validated(name: str, value: Any) -> None:
 
 def test_bm25_defaults_are_those_of_the_beir_runs() -> None:
     assert (RetrievalConfig().bm25_k1, RetrievalConfig().bm25_b) == (0.9, 0.4)
+
+
+def test_the_full_computation_runs_when_the_pruned_candidates_prove_nothing(
+    app_sessions: sessionmaker[Session], owner_engine: Engine
+) -> None:
+    # Budget 1: "zeta" (df 1) alone is rare; "gamma" and "delta" only make candidates in
+    # pairs, and six candidates cannot prove a top 10: the same statement scores every match.
+    solution_id, oracle_id, (document_id,) = _oracle(owner_engine)
+    texts = ["zeta gamma"] + [f"gamma filler{i}" for i in range(20)]
+    texts += [f"delta filler{i}" for i in range(20)] + [f"gamma delta {i}" for i in range(5)]
+    with tenant_session(app_sessions, solution_id=solution_id) as s:
+        _insert(s, (document_id, oracle_id, solution_id), texts)
+        pruned = bm25.rank(s, oracle_id, "zeta gamma delta", 10, budget=1)
+        full = bm25.rank(s, oracle_id, "zeta gamma delta", 10, budget=10**9)
+    assert len(pruned) == 10
+    assert [(r[0], r[5]) for r in pruned] == [(r[0], r[5]) for r in full]
+    assert pruned[0][4] == "zeta gamma"

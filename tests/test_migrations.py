@@ -8,7 +8,7 @@ from supercore_core.db import migrate
 from supercore_core.db.sessions import MEMBERSHIP_DEFINERS
 from tests.factories import TABLES
 
-REVISIONS = [f"{n:04d}" for n in range(1, 19)]
+REVISIONS = [f"{n:04d}" for n in range(1, 20)]
 
 
 def _tables(url: str) -> set[str]:

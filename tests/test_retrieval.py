@@ -16,7 +16,7 @@ from supercore_core import tenant_session
 from supercore_core.embedding import Embedder, MiniLMEmbedder
 from supercore_core.errors import NotFoundError
 from supercore_core.ingest.pipeline import SourceFile, ingest
-from supercore_core.retrieval import RetrievalConfig, SearchResults, _fuse, search
+from supercore_core.retrieval import RetrievalConfig, SearchResults, search
 from tests.factories import make_oracle, make_solution
 from tests.fakes import HashingEmbedder
 
@@ -304,23 +304,52 @@ def test_every_hit_carries_its_cosine_similarity(find: Any) -> None:
     assert all(h.similarity is None for h in find(query, mode="lexical").hits)
 
 
-def _row(chunk: str, score: float) -> tuple[Any, ...]:
-    return (chunk, None, f"{chunk}.txt", 0, chunk, score, {})
+_FLOORS = {"dense": -1.0, "lexical": 0.0}
 
 
-@pytest.mark.parametrize(("fusion", "first"), [("convex", "strong"), ("rrf", "noise")])
-def test_convex_fusion_keeps_a_confident_hit_ahead_of_near_ties(fusion: str, first: str) -> None:
-    # BM25 is sure of "strong" (12 against 3); dense barely prefers "noise" (0.52 vs 0.50).
-    ranked = {
-        "dense": [_row("noise", 0.52), _row("strong", 0.50), _row("other", 0.49)],
-        "lexical": [_row("strong", 12.0), _row("noise", 3.0)],
-    }
-    config = RetrievalConfig(mode="hybrid", k=3, fusion=fusion)  # type: ignore[arg-type]
-    hits = _fuse(ranked, config)
-    if fusion == "rrf":  # ranks 1 + 2 against 2 + 1: a tie, broken by the dense order
-        assert hits[0].score == pytest.approx(hits[1].score)
-    assert hits[0].filename == f"{first}.txt"
-    convex = _fuse(ranked, RetrievalConfig(mode="hybrid", k=3))
-    # (0.50 + 1) / (0.52 + 1) + 12 / 12 for "strong"; a chunk one ranker missed gets 0 from it
-    assert convex[0].score == pytest.approx(1.5 / 1.52 + 1.0)
-    assert convex[2].score == pytest.approx(1.49 / 1.52)
+def _reference_fusion(
+    lists: dict[str, list[Any]], cfg: RetrievalConfig
+) -> list[tuple[uuid.UUID, float, tuple[str, ...]]]:
+    """Hybrid fusion as the retrieval docs define it, from each retriever's own ranking."""
+    weights = {"dense": cfg.dense_weight, "lexical": cfg.lexical_weight}
+    scores: dict[uuid.UUID, float] = {}
+    found: dict[uuid.UUID, list[str]] = {}
+    for name, hits in lists.items():
+        for rank, hit in enumerate(hits, start=1):
+            spread = hits[0].score - _FLOORS[name]
+            if cfg.fusion == "rrf":
+                part = 1 / (cfg.rrf_k + rank)
+            else:
+                part = (hit.score - _FLOORS[name]) / spread if spread > 0 else 1.0
+            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + weights[name] * part
+            found.setdefault(hit.chunk_id, []).append(name)
+    best = sorted(scores, key=lambda c: scores[c], reverse=True)[: cfg.k]
+    return [(c, scores[c], tuple(found[c])) for c in best]
+
+
+@pytest.mark.parametrize(
+    ("query", "fusion", "weights", "candidates"),
+    [
+        ("bakery bread galaxies", "convex", (1.0, 1.0), 100),
+        ("bakery bread galaxies", "rrf", (1.0, 1.0), 100),
+        ("revenue margin telescopes garden", "convex", (0.3, 2.0), 3),
+        ("revenue margin telescopes garden", "rrf", (2.0, 0.5), 2),
+        ("qwzx unseen words", "convex", (1.0, 1.0), 100),  # no lexeme in the oracle
+    ],
+)
+def test_hybrid_fuses_each_retrievers_top_candidates_as_the_reference_does(
+    find: Any, query: str, fusion: str, weights: tuple[float, float], candidates: int
+) -> None:
+    cfg = RetrievalConfig(
+        mode="hybrid", k=5, fusion=fusion, dense_weight=weights[0],  # type: ignore[arg-type]
+        lexical_weight=weights[1], candidates=candidates,
+    )  # fmt: skip
+    pool = max(candidates, cfg.k)
+    lists = {m: list(find(query, mode=m, k=pool).hits) for m in ("dense", "lexical")}
+
+    hybrid = find(query, config=cfg).hits
+
+    expected = _reference_fusion(lists, cfg)
+    assert [(h.chunk_id, h.retrievers) for h in hybrid] == [(c, r) for c, _, r in expected]
+    assert [h.score for h in hybrid] == pytest.approx([s for _, s, _ in expected])
+    assert [h.rank for h in hybrid] == list(range(1, len(expected) + 1))

@@ -23,7 +23,7 @@ from supercore_core.ops.audit import list_audit
 from supercore_core.ops.doctor import Limits
 from supercore_core.ops.doctor.vectors import check_recall, check_vector_index
 from supercore_core.people import add_person, grant
-from supercore_core.retrieval import _DENSE_HNSW, search
+from supercore_core.retrieval import _DENSE_HNSW, hybrid_statement, search
 from supercore_core.vector_index import ddl, plan
 from supercore_core.vector_index.maintain import VectorIndexError, after_ingest, sync
 from supercore_core.vector_index.recall import (
@@ -152,6 +152,18 @@ def test_the_large_oracle_query_uses_its_own_index(
 ) -> None:
     """The plan test: fails if the production query stops using the oracle's graph."""
     sql = _DENSE_HNSW.format(oracle=ddl.oracle_literal(tenants.large))
+    found = _dense_plan(app_sessions, tenants, sql.replace(":q", "CAST(:q AS vector)"))
+    assert f"Index Scan using {ddl.index_name(tenants.large)}" in found, found
+
+
+def test_the_large_oracles_hybrid_statement_uses_its_own_index(
+    app_sessions: sessionmaker[Session], tenants: Tenants, synced: dict[uuid.UUID, Any]
+) -> None:
+    sql = hybrid_statement(tenants.large, exact=False, lexical=False, fusion="convex")
+    params = {"pool": 100, "k": 10, "dense_weight": 1.0, "lexical_weight": 1.0, "rrf_k": 60,
+              "dense_floor": -1.0, "lexical_floor": 0.0}  # fmt: skip
+    for name, value in params.items():
+        sql = sql.replace(f":{name}", repr(value))
     found = _dense_plan(app_sessions, tenants, sql.replace(":q", "CAST(:q AS vector)"))
     assert f"Index Scan using {ddl.index_name(tenants.large)}" in found, found
 

@@ -10,19 +10,29 @@ from supercore_core.bm25.pruning import Plan, TermStat, is_exact, plan
 from supercore_core.bm25.ranking import (
     DEFAULT_B,
     DEFAULT_K1,
+    LEXICAL_CTES,
+    MAX_TERMS,
+    QUERY_LEXEMES,
     OracleStats,
+    lexical_params,
     rank,
+    ranked,
     term_stats,
 )
 
 __all__ = [
     "DEFAULT_B",
     "DEFAULT_K1",
+    "LEXICAL_CTES",
+    "MAX_TERMS",
+    "QUERY_LEXEMES",
     "OracleStats",
     "Plan",
     "TermStat",
     "is_exact",
+    "lexical_params",
     "plan",
     "rank",
+    "ranked",
     "term_stats",
 ]

@@ -1,4 +1,4 @@
-"""BM25 statements: the query's lexemes, their statistics, and the scored top n.
+"""BM25 statements: the query's lexemes with their statistics, and the scored top n.
 
 Score of a chunk = sum over the query's distinct lexemes it holds of
 idf * tf / (tf + k1 * (1 - b + b * dl / avgdl)), Lucene's BM25 (since Lucene 8 without the
@@ -6,8 +6,13 @@ constant (k1 + 1) factor, which does not change the order). tf is the number of 
 lexeme's positions in ``content_tsv``; dl is the sum of those counts over every lexeme of
 the chunk (``bm25_length``). to_tsvector keeps at most 256 positions per lexeme, so a word
 repeated more than 256 times in one chunk counts 256 times.
+
+The ranking is one statement (``lexical_ctes``): the pruned candidates are scored; when
+their n-th score does not prove the top n exact, the full computation runs in the same
+statement (a one-time filter skips it otherwise). Hybrid search embeds the same CTEs.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -15,15 +20,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from supercore_core.bm25.pruning import (
-    CANDIDATE_BUDGET,
-    Plan,
-    TermStat,
-    full_plan,
-    idf,
-    is_exact,
-    plan,
-)
+from supercore_core.bm25.pruning import TermStat, budget_for, full_plan, idf, plan
 
 DEFAULT_K1 = 0.9
 DEFAULT_B = 0.4
@@ -31,30 +28,63 @@ DEFAULT_B = 0.4
 # becomes at most this many terms (the tsquery OR of them stays shallow).
 MAX_TERMS = 256
 
-# The query's lexemes with the oracle's statistics, in one round trip.
-_STATS = """
-WITH q AS (SELECT lexeme FROM unnest(to_tsvector('english', :text))
-           ORDER BY positions[1], lexeme LIMIT :terms)
-SELECT o.chunk_count, o.total_length, s.lexeme, s.df, s.max_tf FROM bm25_oracle_stats o
-LEFT JOIN (bm25_term_stats s JOIN q ON q.lexeme = s.lexeme) ON s.oracle_id = o.oracle_id
+# The query's lexemes present in the oracle, as arrays (one row, also for an empty oracle).
+QUERY_LEXEMES = """
+SELECT array_agg(s.lexeme ORDER BY s.lexeme COLLATE "C"),
+       array_agg(s.df ORDER BY s.lexeme COLLATE "C"),
+       array_agg(s.max_tf ORDER BY s.lexeme COLLATE "C")
+FROM bm25_term_stats s
+WHERE s.oracle_id = {oracle} AND s.lexeme IN (
+    SELECT q.lexeme FROM unnest(to_tsvector('english', :text)) q
+    ORDER BY q.positions[1], q.lexeme LIMIT :terms)
+"""
+_STATS = f"""
+SELECT o.chunk_count, o.total_length, t.* FROM bm25_oracle_stats o
+CROSS JOIN LATERAL ({QUERY_LEXEMES.format(oracle="o.oracle_id")}) t
 WHERE o.oracle_id = :o
 """
-# Candidates: chunks matching :match (GIN). Each is scored on every query term (:terms
-# with their :idfs, by bm25_score of revision 0018, its length from bm25_chunk_lengths);
-# the top :n by score, ties by file and chunk as the other rankers.
-_RANK = """
-WITH scored AS (
-    SELECT c.id, d.filename, c.chunk_index,
-           bm25_score(c.content_tsv, l.length, CAST(:terms AS text[]),
-                      CAST(:idfs AS float8[]), CAST(:k1 AS float8), CAST(:b AS float8),
-                      CAST(:avgdl AS float8)) AS score
-    FROM document_chunks c JOIN documents d ON d.id = c.document_id
-    JOIN bm25_chunk_lengths l ON l.chunk_id = c.id
-    WHERE c.oracle_id = :o AND c.content_tsv @@ CAST(:match AS tsquery)
-    ORDER BY score DESC, d.filename, c.chunk_index LIMIT :n)
-SELECT c.id, c.document_id, r.filename, c.chunk_index, c.content, r.score, c.metadata
-FROM scored r JOIN document_chunks c ON c.id = r.id
-ORDER BY r.score DESC, r.filename, r.chunk_index
+# A candidate's score: its tsvector filtered to the query lexemes (setweight + ts_filter,
+# no SRF over the whole vector), each lexeme's idf found by its place in :bm25_terms, its
+# length by primary key (a join let the planner hash every length of the table).
+_SCORE = """(SELECT sum((CAST(:bm25_idfs AS float8[]))[array_position(
+                 CAST(:bm25_terms AS text[]), u.lexeme)]
+             * COALESCE(cardinality(u.positions), 1)
+             / (COALESCE(cardinality(u.positions), 1) + CAST(:bm25_k1 AS float8)
+                * (1 - CAST(:bm25_b AS float8)
+                   + CAST(:bm25_b AS float8) * (SELECT l.length FROM bm25_chunk_lengths l
+                                                WHERE l.chunk_id = c.id)
+                     / CAST(:bm25_avgdl AS float8))))
+         FROM unnest(ts_filter(setweight(c.content_tsv, 'A', CAST(:bm25_terms AS text[])),
+                               '{{a}}')) u)"""  # braces doubled for str.format
+_CANDIDATES = f"""
+    SELECT c.id, c.document_id, c.chunk_index, {_SCORE} AS score
+    FROM document_chunks c
+    WHERE c.oracle_id = :o AND c.content_tsv @@ CAST(:{{match}} AS tsquery){{gate}}
+    ORDER BY score DESC FETCH FIRST CAST(:bm25_n AS int) ROWS WITH TIES"""
+# bm25_top: the top :bm25_n (id, document_id, chunk_index, score, filename, rank), ties by
+# file and chunk as the other rankers. bm25_all runs only when bm25_pruned is not provably
+# the top n (its gate is a one-time filter on an InitPlan).
+LEXICAL_CTES = f"""
+bm25_pruned AS MATERIALIZED ({_CANDIDATES.format(match="bm25_match", gate="")}),
+bm25_proof AS (
+    SELECT CAST(:bm25_full AS boolean)
+           OR (count(*) >= CAST(:bm25_n AS int) AND min(score) > CAST(:bm25_bound AS float8))
+           AS exact
+    FROM bm25_pruned),
+bm25_all AS ({
+    _CANDIDATES.format(match="bm25_all_match", gate=" AND NOT (SELECT exact FROM bm25_proof)")
+}),
+bm25_top AS (
+    SELECT x.id, x.document_id, x.chunk_index, x.score, d.filename,
+           row_number() OVER (ORDER BY x.score DESC, d.filename, x.chunk_index) AS rank
+    FROM (SELECT * FROM bm25_pruned WHERE (SELECT exact FROM bm25_proof)
+          UNION ALL SELECT * FROM bm25_all) x
+    JOIN documents d ON d.id = x.document_id)"""
+_RANK = f"""
+WITH {LEXICAL_CTES}
+SELECT c.id, c.document_id, t.filename, c.chunk_index, c.content, t.score, c.metadata
+FROM bm25_top t JOIN document_chunks c ON c.id = t.id
+WHERE t.rank <= CAST(:bm25_n AS int) ORDER BY t.rank
 """
 
 
@@ -66,23 +96,52 @@ class OracleStats:
     avgdl: float
     terms: tuple[TermStat, ...]
 
+    @classmethod
+    def from_row(
+        cls,
+        chunks: int | None,
+        total_length: int | None,
+        lexemes: Sequence[str] | None,
+        dfs: Sequence[int] | None,
+        max_tfs: Sequence[int] | None,
+    ) -> "OracleStats":
+        """From ``QUERY_LEXEMES``'s arrays and the oracle's counts (None: no statistics)."""
+        if not chunks:
+            return cls(0, 0.0, ())
+        terms = tuple(
+            TermStat(lexeme, int(df), idf(int(df), chunks), int(max_tf))
+            for lexeme, df, max_tf in zip(lexemes or (), dfs or (), max_tfs or (), strict=True)
+        )
+        return cls(chunks, int(total_length or 0) / chunks, terms)
+
 
 def term_stats(
     session: Session, oracle_id: UUID, query: str, limit: int = MAX_TERMS
 ) -> OracleStats:
     """N, avgdl and the df/idf of the query's first ``limit`` distinct lexemes (English
     stemmer, no stop words) that the oracle holds; none for an empty oracle."""
-    params = {"o": oracle_id, "text": query, "terms": limit}
-    rows = session.execute(text(_STATS), params).all()
-    if not rows:
-        return OracleStats(0, 0.0, ())
-    chunks, total = int(rows[0][0]), int(rows[0][1])
-    terms = tuple(
-        TermStat(lexeme, int(df), idf(int(df), chunks), int(max_tf))
-        for _, _, lexeme, df, max_tf in sorted(rows, key=lambda r: (r[2] is None, r[2] or ""))
-        if lexeme is not None
-    )
-    return OracleStats(chunks, total / chunks, terms)
+    row = session.execute(text(_STATS), {"o": oracle_id, "text": query, "terms": limit}).first()
+    return OracleStats(0, 0.0, ()) if row is None else OracleStats.from_row(*row)
+
+
+def lexical_params(
+    stats: OracleStats, n: int, *, k1: float, b: float, budget: int | None = None
+) -> dict[str, Any]:
+    """Parameters of ``LEXICAL_CTES`` for the top ``n`` (``stats`` must hold terms)."""
+    terms = list(stats.terms)
+    chosen = plan(terms, k1, b, stats.avgdl, budget_for(stats.chunks, budget))
+    return {
+        "bm25_terms": [t.lexeme for t in terms],
+        "bm25_idfs": [t.idf for t in terms],
+        "bm25_match": chosen.tsquery(),
+        "bm25_all_match": full_plan(terms).tsquery(),
+        "bm25_full": chosen.full,
+        "bm25_bound": chosen.bound,
+        "bm25_n": n,
+        "bm25_k1": k1,
+        "bm25_b": b,
+        "bm25_avgdl": stats.avgdl,
+    }
 
 
 def rank(
@@ -93,40 +152,30 @@ def rank(
     *,
     k1: float = DEFAULT_K1,
     b: float = DEFAULT_B,
-    budget: int = CANDIDATE_BUDGET,
+    budget: int | None = None,
 ) -> list[tuple[Any, ...]]:
     """The oracle's top ``n`` chunks for ``query`` by BM25, best first.
 
     Rows are (id, document_id, filename, chunk_index, content, score, metadata). The rare
-    terms whose postings fit ``budget`` generate the candidates (see ``pruning``).
+    terms whose postings fit ``budget`` (default: ``pruning.budget_for`` the oracle's size)
+    generate the candidates (see ``pruning``).
     """
     stats = term_stats(session, oracle_id, query)
-    if not stats.terms:
-        return []
-    chosen = plan(list(stats.terms), k1, b, stats.avgdl, budget)
-    rows = _ranked(session, oracle_id, stats, chosen, n, k1, b)
-    if is_exact([float(r[5]) for r in rows], n, chosen):
-        return rows
-    return _ranked(session, oracle_id, stats, full_plan(list(stats.terms)), n, k1, b)
+    return ranked(session, oracle_id, stats, n, k1=k1, b=b, budget=budget)
 
 
-def _ranked(
+def ranked(
     session: Session,
     oracle_id: UUID,
     stats: OracleStats,
-    chosen: Plan,
     n: int,
+    *,
     k1: float,
     b: float,
+    budget: int | None = None,
 ) -> list[tuple[Any, ...]]:
-    params = {
-        "o": oracle_id,
-        "terms": [t.lexeme for t in stats.terms],
-        "idfs": [t.idf for t in stats.terms],
-        "match": chosen.tsquery(),
-        "n": n,
-        "k1": k1,
-        "b": b,
-        "avgdl": stats.avgdl,
-    }
+    """``rank`` with the statistics already read: one statement."""
+    if not stats.terms or n < 1:
+        return []
+    params = {"o": oracle_id, **lexical_params(stats, n, k1=k1, b=b, budget=budget)}
     return [tuple(row) for row in session.execute(text(_RANK), params)]

@@ -15,11 +15,14 @@ from typing import Any
 from uuid import UUID
 
 import numpy as np
-from sqlalchemy import text
+from sqlalchemy import literal_column, select, text
 from sqlalchemy.orm import Session
 
+from supercore_core.catalog import oracle_by_id
 from supercore_core.ingest.store import driver_connection
-from supercore_core.retrieval import RetrievalConfig, _dense, _oracle_and_index
+from supercore_core.models import Oracle
+from supercore_core.retrieval import RetrievalConfig, _dense
+from supercore_core.vector_index.ddl import ready_sql
 
 K = 10
 TARGET_RECALL = 0.98  # the standing bar: an oracle below it is flagged
@@ -129,6 +132,15 @@ def calibrate(session: Session, oracle_id: UUID, samples: int = SAMPLES) -> Cali
             break
     chosen = next((ef for ef, r in seen.items() if r >= CALIBRATION_RECALL), EF_LADDER[-1])
     return Calibration(oracle_id, chosen, seen[chosen], seen, len(vectors))
+
+
+def _oracle_and_index(session: Session, oracle_id: UUID) -> tuple[Oracle, bool]:
+    """The oracle (its settings) and whether its own vector index is ready: one statement."""
+    ready: Any = literal_column(ready_sql(oracle_id))
+    row = session.execute(select(Oracle, ready).where(Oracle.id == oracle_id)).first()
+    if row is None:
+        return oracle_by_id(session, oracle_id), False  # raises NotFoundError
+    return row[0], bool(row[1])
 
 
 def production_recall(session: Session, oracle_id: UUID, samples: int = SAMPLES) -> OracleRecall:
