@@ -138,13 +138,17 @@ _SELECT = (
     "SELECT c.id, c.document_id, d.filename, c.chunk_index, c.content, {score} AS score,"
     " c.metadata FROM {source} JOIN documents d ON d.id = c.document_id"
 )
-# Exact: distances of the oracle's rows only (the B-tree pre-filter) in a MATERIALIZED CTE,
-# ranked outside it, so the planner cannot answer the ORDER BY ... LIMIT with the HNSW index
-# (which would filter after the index scan and under-return); then fetch the winners.
+# Exact: distances of the oracle's rows only (the B-tree pre-filter) in a subquery fenced by
+# OFFSET 0, ranked outside it, so the planner cannot answer the ORDER BY ... LIMIT with an
+# HNSW index (which would filter after the index scan and under-return; an oracle's own
+# index may become valid between the two statements of a search); then fetch the winners.
+_EXACT_DISTANCES = (
+    "(SELECT id, embedding <=> :q AS distance FROM document_chunks"
+    " WHERE oracle_id = :o AND embedding IS NOT NULL OFFSET 0)"
+)
 _DENSE_EXACT = (
-    "WITH distances AS MATERIALIZED (SELECT id, embedding <=> :q AS distance"
-    " FROM document_chunks WHERE oracle_id = :o AND embedding IS NOT NULL),"
-    " ranked AS (SELECT id, distance FROM distances ORDER BY distance LIMIT :n) "
+    f"WITH ranked AS (SELECT id, distance FROM {_EXACT_DISTANCES} distances"
+    " ORDER BY distance LIMIT :n) "
     + _SELECT.format(
         score="1 - r.distance", source="ranked r JOIN document_chunks c ON c.id = r.id"
     )
@@ -177,11 +181,10 @@ WHERE o.id = :o
 # Hybrid in one statement: each retriever's top :pool with its rank, the fusion of their
 # contributions ({dense_part}, {lexical_part}: the chosen fusion), ties in the order the
 # chunks were first found (dense before lexical-only), the winners' rows and similarities.
-_DENSE_TOP_EXACT = """
-dense_distances AS MATERIALIZED (SELECT id, embedding <=> :q AS distance
-    FROM document_chunks WHERE oracle_id = :o AND embedding IS NOT NULL),
+_DENSE_TOP_EXACT = f"""
 dense_top AS (SELECT id, 1 - distance AS score, row_number() OVER (ORDER BY distance) AS rank
-    FROM (SELECT id, distance FROM dense_distances ORDER BY distance LIMIT :pool) x)"""
+    FROM (SELECT id, distance FROM {_EXACT_DISTANCES} distances
+          ORDER BY distance LIMIT :pool) x)"""
 _DENSE_TOP_HNSW = """
 dense_top AS (SELECT id, 1 - distance AS score, row_number() OVER (ORDER BY distance) AS rank
     FROM (SELECT id, embedding <=> :q AS distance FROM document_chunks

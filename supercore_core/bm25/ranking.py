@@ -75,11 +75,11 @@ bm25_all AS ({
     _CANDIDATES.format(match="bm25_all_match", gate=" AND NOT (SELECT exact FROM bm25_proof)")
 }),
 bm25_top AS (
-    SELECT x.id, x.document_id, x.chunk_index, x.score, d.filename,
-           row_number() OVER (ORDER BY x.score DESC, d.filename, x.chunk_index) AS rank
-    FROM (SELECT * FROM bm25_pruned WHERE (SELECT exact FROM bm25_proof)
-          UNION ALL SELECT * FROM bm25_all) x
-    JOIN documents d ON d.id = x.document_id)"""
+    SELECT id, document_id, chunk_index, score, filename,
+           row_number() OVER (ORDER BY score DESC, filename, chunk_index) AS rank
+    FROM (SELECT x.*, (SELECT d.filename FROM documents d WHERE d.id = x.document_id) AS filename
+          FROM (SELECT * FROM bm25_pruned WHERE (SELECT exact FROM bm25_proof)
+                UNION ALL SELECT * FROM bm25_all) x) named)"""
 _RANK = f"""
 WITH {LEXICAL_CTES}
 SELECT c.id, c.document_id, t.filename, c.chunk_index, c.content, t.score, c.metadata
