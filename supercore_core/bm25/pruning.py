@@ -14,12 +14,14 @@ import math
 from dataclasses import dataclass
 from itertools import combinations
 
-# Postings (sum of df) the rare terms may bring as candidates: a fifth of the oracle's
-# chunks, within these bounds. Measured on SciFact (4,938 chunks: 1,000 proves the top 100
-# exact for all of 100 queries, at half the candidates of scoring every match) and the
-# 200,000-chunk benchmark oracle (benchmarks/README.md, "Lexical: BM25").
+# Postings (sum of df) the rare terms may bring as candidates: the oracle's chunks x n / 500
+# (a fifth of them for a top 100), within these bounds. The smaller n, the higher the n-th
+# candidate's score and the fewer rare terms the proof needs. Measured on SciFact (4,938
+# chunks, 100 queries: 1,000 proves the top 100 exact for all, 200 the top 10, with 766 and
+# 419 candidates against 1,609 when every match is scored) and the 200,000-chunk benchmark
+# oracle (benchmarks/README.md, "Lexical: BM25").
 CANDIDATE_BUDGET = 5_000
-MIN_CANDIDATE_BUDGET = 500
+MIN_CANDIDATE_BUDGET = 200
 # Above this many common terms the pairs would make too long a tsquery: score everything.
 MAX_COMMON_TERMS = 24
 
@@ -66,11 +68,11 @@ def term_bound(term: TermStat, k1: float, b: float, avgdl: float) -> float:
     return term.idf * tf / (tf + k1 * (1 - b + b * tf / avgdl))
 
 
-def budget_for(chunks: int, budget: int | None = None) -> int:
-    """``budget`` when given, else a fifth of the oracle's ``chunks`` within the bounds."""
+def budget_for(chunks: int, n: int, budget: int | None = None) -> int:
+    """``budget`` when given, else ``chunks * n / 500`` within the bounds."""
     if budget is not None:
         return budget
-    return min(CANDIDATE_BUDGET, max(MIN_CANDIDATE_BUDGET, chunks // 5))
+    return min(CANDIDATE_BUDGET, max(MIN_CANDIDATE_BUDGET, chunks * n // 500))
 
 
 def full_plan(terms: list[TermStat]) -> Plan:

@@ -129,7 +129,7 @@ def lexical_params(
 ) -> dict[str, Any]:
     """Parameters of ``LEXICAL_CTES`` for the top ``n`` (``stats`` must hold terms)."""
     terms = list(stats.terms)
-    chosen = plan(terms, k1, b, stats.avgdl, budget_for(stats.chunks, budget))
+    chosen = plan(terms, k1, b, stats.avgdl, budget_for(stats.chunks, n, budget))
     return {
         "bm25_terms": [t.lexeme for t in terms],
         "bm25_idfs": [t.idf for t in terms],
@@ -157,8 +157,8 @@ def rank(
     """The oracle's top ``n`` chunks for ``query`` by BM25, best first.
 
     Rows are (id, document_id, filename, chunk_index, content, score, metadata). The rare
-    terms whose postings fit ``budget`` (default: ``pruning.budget_for`` the oracle's size)
-    generate the candidates (see ``pruning``).
+    terms whose postings fit ``budget`` (default: ``pruning.budget_for`` the oracle's size
+    and ``n``) generate the candidates (see ``pruning``).
     """
     stats = term_stats(session, oracle_id, query)
     return ranked(session, oracle_id, stats, n, k1=k1, b=b, budget=budget)
