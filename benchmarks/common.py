@@ -1,6 +1,7 @@
 """Shared pieces: a throwaway server, synthetic data, timing and result files."""
 
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -21,10 +22,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from supercore_core import Document, Settings, admin_session, make_engine, make_sessions
 from supercore_core.catalog import create_oracle, create_solution
+from supercore_core.config import PROJECT_ROOT
 from supercore_core.db import embedded, migrate
+from supercore_core.embedding import Embedder
 from supercore_core.ingest.store import ChunkRow
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+SCIFACT = PROJECT_ROOT.parent / "shared" / "datasets" / "scifact"
+# Embedding thousands of texts takes minutes on a busy 2-core machine: vectors are kept
+# (git-ignored) keyed by model and texts, so a re-run embeds nothing.
+CACHE_DIR = PROJECT_ROOT / ".supercore" / "bench-cache"
+EMBED_BATCH = 2_000  # texts per embed() call: keeps Python float lists small
 DIMENSIONS = 384
 VOCABULARY_SIZE = 2000
 WORDS_PER_CHUNK = 60
@@ -137,7 +145,8 @@ def texts(rng: np.random.Generator, count: int, words: int = WORDS_PER_CHUNK) ->
 def unit_vectors(rng: np.random.Generator, count: int) -> np.ndarray:
     """Uniformly random unit vectors (the worst case for an approximate index)."""
     vectors = rng.standard_normal((count, DIMENSIONS), dtype=np.float32)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit: np.ndarray = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return unit
 
 
 def embedding_like_vectors(
@@ -148,7 +157,21 @@ def embedding_like_vectors(
     vectors = weights @ basis
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     vectors += noise * unit_vectors(rng, count)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit: np.ndarray = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return unit
+
+
+def cached_vectors(embedder: Embedder, texts: list[str], cache_dir: Path = CACHE_DIR) -> np.ndarray:
+    """``embedder.embed(texts)`` as float32 rows, from ``cache_dir`` when embedded before."""
+    key = hashlib.sha256("\0".join([embedder.model_name, *texts]).encode()).hexdigest()[:24]
+    path = cache_dir / f"{key}.npy"
+    if path.is_file():
+        return np.asarray(np.load(path), np.float32)
+    parts = [embedder.embed(texts[i : i + EMBED_BATCH]) for i in range(0, len(texts), EMBED_BATCH)]
+    vectors = np.concatenate([np.asarray(p, np.float32) for p in parts])
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    return vectors
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:

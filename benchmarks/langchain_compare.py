@@ -21,7 +21,6 @@ hybrid ``search()``, so the round-trip reduction of issue 13 knows what to cut.
 """
 
 import argparse
-import hashlib
 import importlib.metadata
 import os
 import tempfile
@@ -41,9 +40,11 @@ from langchain_core.embeddings import Embeddings
 from sqlalchemy import Engine, event, text
 
 from benchmarks.common import (
+    SCIFACT,
     Database,
     Tenant,
     add_document,
+    cached_vectors,
     latency_summary,
     load_average,
     make_tenant,
@@ -55,7 +56,6 @@ from benchmarks.common import (
     write_result,
 )
 from supercore_core import Settings, make_engine, make_sessions, tenant_session
-from supercore_core.config import PROJECT_ROOT
 from supercore_core.embedding import Embedder, minilm_embedder
 from supercore_core.evaluation.beir import BeirDataset, load_dataset
 from supercore_core.ingest.chunking import Chunk, ChunkingConfig, chunk_blocks
@@ -64,10 +64,6 @@ from supercore_core.ingest.sources import SourceFile
 from supercore_core.ingest.store import ChunkRow, copy_chunks, driver_connection
 from supercore_core.retrieval import Mode, search
 
-SCIFACT = PROJECT_ROOT.parent / "shared" / "datasets" / "scifact"
-# Embedding ~5,000 chunks takes minutes on a busy 2-core machine: vectors are kept (git-ignored)
-# keyed by model and texts, so a re-run embeds nothing.
-CACHE_DIR = PROJECT_ROOT / ".supercore" / "bench-cache"
 LANGCHAIN_TABLE = "langchain_chunks"
 TSV_COLUMN = "content_tsv"
 K_LATENCY = 10
@@ -114,18 +110,6 @@ def select_sources(dataset: BeirDataset, documents: int) -> list[SourceFile]:
             chosen.append(source)
             distractors -= 1
     return chosen
-
-
-def cached_embed(embedder: Embedder, texts: list[str]) -> list[list[float]]:
-    """``embedder.embed(texts)``, from ``CACHE_DIR`` when these texts were embedded before."""
-    key = hashlib.sha256("\0".join([embedder.model_name, *texts]).encode()).hexdigest()[:24]
-    path = CACHE_DIR / f"{key}.npy"
-    if path.is_file():
-        return [[float(x) for x in row] for row in np.load(path)]
-    vectors = embedder.embed(texts)
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    np.save(path, np.asarray(vectors, np.float32))
-    return vectors
 
 
 class LookupEmbedder:
@@ -180,7 +164,9 @@ def load_supercore(db: Database, sources: list[SourceFile], embedder: Embedder) 
     them (the pipeline itself commits a transaction per document: minutes for this corpus)."""
     tenant = make_tenant(db, "scifact")
     chunked = chunk_sources(sources, embedder)
-    vectors = iter(cached_embed(embedder, [c.text for _, chunks in chunked for c in chunks]))
+    vectors = iter(
+        cached_vectors(embedder, [c.text for _, chunks in chunked for c in chunks]).tolist()
+    )
     with tenant_session(db.sessions, solution_id=tenant.solution_id) as session:
         for filename, chunks in chunked:
             document_id = add_document(session, tenant, filename, len(chunks))
@@ -496,7 +482,7 @@ def _summarise(
 
 def _query_vectors(embedder: Embedder, queries: dict[str, str]) -> dict[str, list[float]]:
     texts = list(dict.fromkeys(queries.values()))
-    return dict(zip(texts, cached_embed(embedder, texts), strict=True))
+    return dict(zip(texts, cached_vectors(embedder, texts).tolist(), strict=True))
 
 
 def run(documents: int = 2000, dataset_path: Path = SCIFACT) -> dict[str, Any]:

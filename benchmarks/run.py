@@ -8,10 +8,11 @@ import argparse
 import json
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from benchmarks import embed, ingest, lexical, query, vindex
-from benchmarks.common import progress
+from benchmarks.common import SCIFACT, progress
 
 BENCHMARKS = ("ingest", "query", "lexical", "vindex", "embed")
 
@@ -47,6 +48,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--vindex-queries", type=int, default=100)
     parser.add_argument(
+        "--vindex-real",
+        type=Path,
+        default=SCIFACT,
+        help="vector-index benchmark: SciFact folder for the real-embedding corpus (MiniLM over"
+        " its sentences); skipped with a message when absent",
+    )
+    parser.add_argument(
+        "--vindex-real-sizes",
+        type=int,
+        nargs="+",
+        default=[1_000, 10_000, 40_000],
+        help="vector-index benchmark: real oracle sizes (the first N SciFact sentences)",
+    )
+    parser.add_argument(
         "--vindex-ceiling",
         type=int,
         nargs="+",
@@ -79,6 +94,14 @@ def _headline(name: str, results: dict[str, Any]) -> dict[str, Any]:
             },
             "p95_own_index_vs_unfiltered": {
                 r["chunks"]: r["ratio_p95_own_index_vs_unfiltered"] for r in results["by_size"]
+            },
+            "real_recall_at_10_own_index": {
+                r["chunks"]: r["recall_at_10"]["own_index"]
+                for r in results["real"].get("by_size", [])
+            },
+            "real_p95_own_index_vs_unfiltered": {
+                r["chunks"]: r["ratio_p95_own_index_vs_unfiltered"]
+                for r in results["real"].get("by_size", [])
             },
             "ingest_no_shared_vs_shared": results["ingest"]["ratio_rows_per_s_no_shared_vs_shared"],
             "dense_planning_ms": {
@@ -119,6 +142,8 @@ def main() -> None:
             background=args.vindex_background,
             queries=args.vindex_queries,
             ceiling_steps=args.vindex_ceiling,
+            real=args.vindex_real,
+            real_sizes=tuple(args.vindex_real_sizes),
         ),
         "embed": lambda: embed.run(count=args.texts, single=args.single_texts),
     }

@@ -16,21 +16,32 @@ Per size, on ``queries`` held-out vectors of the same distribution, interleaved 
   (same m, ef_construction and ef_search), on a plain connection.
 Recall@10 of the own index and of the unfiltered index is against exact.
 
+The same for one real-embedding corpus when SciFact is present (read from
+``../shared/datasets/scifact`` at run time, never copied): the sentences of its abstracts,
+embedded with the default MiniLM embedder (cached in ``.supercore/bench-cache``), as oracles
+of the first ``real_sizes`` sentences in the same table, searched with SciFact's own queries
+(claims, a distribution other than the stored sentences').
+
 The ceiling: planning time and locks held by the dense query (and an insert) as the number
 of partial indexes on the table grows, on a second small server.
 """
 
+import json
+import re
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sqlalchemy import text
 
 from benchmarks.common import (
+    CACHE_DIR,
     Database,
     Tenant,
     add_document,
+    cached_vectors,
     chunk_rows,
     embedding_like_vectors,
     latency_summary,
@@ -43,7 +54,8 @@ from benchmarks.common import (
     unit_vectors,
     write_result,
 )
-from supercore_core import tenant_session
+from supercore_core import Settings, tenant_session
+from supercore_core.embedding import minilm_embedder
 from supercore_core.ingest.store import copy_chunks
 from supercore_core.retrieval import _dense
 from supercore_core.vector_index import ddl
@@ -52,6 +64,8 @@ from supercore_core.vector_index.recall import K, recall_at
 
 BASIS_DIMENSIONS = 48  # embedding-like vectors: low intrinsic dimension, as MiniLM's are
 BATCH = 20_000
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")  # as the chunker splits sentences
+MIN_WORDS = 3
 _BASELINE_TABLE = "bench_unfiltered"
 _BASELINE_QUERY = text(
     f"SELECT embedding <=> CAST(:q AS vector) FROM {_BASELINE_TABLE}"
@@ -59,7 +73,7 @@ _BASELINE_QUERY = text(
 )
 _SET_EF = text("SELECT set_config('hnsw.ef_search', :ef, false)")
 _SET_THRESHOLD = text(
-    "UPDATE oracles SET retrieval_config = retrieval_config || '{\"exact_below_chunks\": 1000}'"
+    "UPDATE oracles SET retrieval_config = retrieval_config || '{\"exact_below_chunks\": 100}'"
     " WHERE id = :o"
 )
 
@@ -178,14 +192,15 @@ def _measure(db: Database, tenant: Tenant, ef: int, queries: np.ndarray) -> dict
     }
 
 
-def _one_size(db: Database, rng: np.random.Generator, basis: np.ndarray, size: int,
-              queries: int) -> dict[str, Any]:  # fmt: skip
-    tenant = make_tenant(db, f"large-{size}")
-    _load(db, tenant, embedding_like_vectors(rng, basis, size), "large")
+def _one_oracle(db: Database, name: str, vectors: np.ndarray,
+                queries: np.ndarray) -> dict[str, Any]:  # fmt: skip
+    """Load ``vectors`` as one oracle with its own index; measure it on ``queries``."""
+    tenant = make_tenant(db, name)
+    _load(db, tenant, vectors, "large")
     with db.engine.begin() as conn:
         conn.execute(_SET_THRESHOLD, {"o": tenant.oracle_id})
         conn.execute(text("ANALYZE document_chunks"))
-    progress(f"vindex: {size:,}-chunk oracle loaded; building its own index")
+    progress(f"vindex: {name}: {len(vectors):,} chunks loaded; building its own index")
     started = time.perf_counter()
     [change] = sync(db.engine, reason="benchmark", oracle_id=tenant.oracle_id)
     build_s = time.perf_counter() - started
@@ -196,17 +211,48 @@ def _one_size(db: Database, rng: np.random.Generator, basis: np.ndarray, size: i
         ).scalar_one())  # fmt: skip
         index_bytes = ddl.oracle_indexes(conn)[tenant.oracle_id].size_bytes
     baseline_s = _baseline_index(db, tenant.oracle_id)
-    progress(f"vindex: {size:,}: {change.action} ({change.detail}); measuring {queries} queries")
-    figures = _measure(db, tenant, ef, embedding_like_vectors(rng, basis, queries))
-    return {
-        "chunks": size,
+    progress(f"vindex: {name}: {change.action} ({change.detail}); {len(queries)} queries")
+    found = {
+        "chunks": len(vectors),
         "ef_search_calibrated": ef,
         "calibration": change.detail,
         "own_index_build_and_calibrate_s": round(build_s, 1),
         "own_index_mb": round(index_bytes / 1e6, 1),
         "unfiltered_index_build_s": round(baseline_s, 1),
-        **figures,
+        **_measure(db, tenant, ef, queries),
     }
+    progress(f"vindex: {name}: {json.dumps(found)}")  # in the log should the run not finish
+    return found
+
+
+def scifact_texts(folder: Path, passages: int, queries: int) -> tuple[list[str], list[str]]:
+    """The first ``passages`` sentences of SciFact's abstracts (corpus order, at least
+    ``MIN_WORDS`` words) and its first ``queries`` queries."""
+    sentences: list[str] = []
+    with (folder / "corpus.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            body = json.loads(line)["text"].strip()
+            sentences += [s for s in _SENTENCE_END.split(body) if len(s.split()) >= MIN_WORDS]
+            if len(sentences) >= passages:
+                break
+    with (folder / "queries.jsonl").open(encoding="utf-8") as lines:
+        claims = [json.loads(line)["text"] for line in lines][:queries]
+    return sentences[:passages], claims
+
+
+def _real_vectors(folder: Path, passages: int, queries: int,
+                  cache_dir: Path) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:  # fmt: skip
+    """SciFact sentences and queries embedded with the default MiniLM (or from the cache)."""
+    sentences, claims = scifact_texts(folder, passages, queries)
+    embedder = minilm_embedder(Settings())
+    started = time.perf_counter()
+    vectors = cached_vectors(embedder, sentences, cache_dir)
+    query_vectors = cached_vectors(embedder, claims, cache_dir)
+    progress(f"vindex: {len(sentences):,} SciFact sentences and {len(claims)} queries embedded"
+             f" or read from {cache_dir} in {time.perf_counter() - started:.0f} s")  # fmt: skip
+    info = {"corpus": str(folder), "embedder": embedder.model_name, "unit": "sentence",
+            "queries": len(claims)}  # fmt: skip
+    return vectors, query_vectors, info
 
 
 def _table_rows(db: Database) -> int:
@@ -215,17 +261,37 @@ def _table_rows(db: Database) -> int:
 
 
 def run_search(sizes: list[int], tenants: int, background: int, queries: int,
-               ingest_rows: int = 5_000, seed: int = 1) -> dict[str, Any]:  # fmt: skip
-    """Recall and latency per oracle size inside a many-tenant table."""
+               ingest_rows: int = 5_000, seed: int = 1, real: Path | None = None,
+               real_sizes: tuple[int, ...] = (), cache_dir: Path = CACHE_DIR,
+               ) -> dict[str, Any]:  # fmt: skip
+    """Recall and latency per oracle size inside a many-tenant table; synthetic vectors, then
+    SciFact sentences when ``real`` holds SciFact."""
     rng = np.random.default_rng(seed)
     basis = unit_vectors(rng, BASIS_DIMENSIONS)
+    found: dict[str, Any] = {}
+    scifact = real if real is not None and (real / "corpus.jsonl").is_file() else None
+    if scifact is not None and real_sizes:
+        sentences, claims, found["real"] = _real_vectors(
+            scifact, max(real_sizes), queries, cache_dir
+        )
+    else:
+        progress(f"vindex: real-embedding corpus skipped: no SciFact at {real}")
+        found["real"] = {"skipped": f"no SciFact corpus at {real}"}
     with throwaway_database() as db:
         _background(db, rng, basis, tenants, background)
-        ingest = _ingest_comparison(db, rng, basis, ingest_rows)
-        by_size = [_one_size(db, rng, basis, size, queries) for size in sizes]
-        rows = _table_rows(db)
-        server = server_info(db)
-    return {"table_rows": rows, "server": server, "ingest": ingest, "by_size": by_size}
+        found["ingest"] = _ingest_comparison(db, rng, basis, ingest_rows)
+        found["by_size"] = []
+        for size in sizes:  # the oracle's vectors, then its queries (the seed's draw order)
+            vectors = embedding_like_vectors(rng, basis, size)
+            held_out = embedding_like_vectors(rng, basis, queries)
+            found["by_size"].append(_one_oracle(db, f"large-{size}", vectors, held_out))
+        if "skipped" not in found["real"]:
+            found["real"]["by_size"] = [
+                _one_oracle(db, f"scifact-{n}", sentences[:n], claims) for n in real_sizes
+            ]
+        found["table_rows"] = _table_rows(db)
+        found["server"] = server_info(db)
+    return found
 
 
 _CEILING_QUERY = (
@@ -295,13 +361,15 @@ def run_ceiling(steps: list[int], rows_per_oracle: int = 20, repeats: int = 30,
 
 
 def run(sizes: list[int], tenants: int = 100, background: int = 300_000, queries: int = 100,
-        ceiling_steps: list[int] | None = None) -> dict[str, Any]:  # fmt: skip
+        ceiling_steps: list[int] | None = None, real: Path | None = None,
+        real_sizes: tuple[int, ...] = (1_000, 10_000, 40_000)) -> dict[str, Any]:  # fmt: skip
     """Both parts; writes ``results/vindex.json``."""
     load_at_start = load_average()
-    search = run_search(sizes, tenants, background, queries)
+    search = run_search(sizes, tenants, background, queries, real=real, real_sizes=real_sizes)
     ceiling = run_ceiling(ceiling_steps or [10, 100, 500])
     params = {"sizes": sizes, "tenants": tenants, "background_chunks": background,
               "queries": queries, "basis_dimensions": BASIS_DIMENSIONS,
+              "real": str(real), "real_sizes": list(real_sizes),
               "load_average_1m_at_start": load_at_start}  # fmt: skip
     results = {**search, "ceiling": ceiling}
     path = write_result("vindex", {"params": params, "results": results})
