@@ -29,6 +29,7 @@ from supercore_core.vector_index.maintain import VectorIndexError, after_ingest,
 from supercore_core.vector_index.recall import (
     TARGET_RECALL,
     exact_distances,
+    pick_ef,
     production_recall,
     recall_at,
 )
@@ -436,3 +437,19 @@ def test_an_editors_ingest_builds_the_index_and_a_viewer_triggers_no_ddl(
         entries = list_audit(session, solution_id=ids[0]).entries
     builds = [e for e in entries if e.action == "vector_index_build"]
     assert len(builds) == 1 and f"ingested by person {people['editor']}" in builds[0].reason
+
+
+@pytest.mark.parametrize(
+    ("seen", "chosen"),
+    [
+        ({40: 0.95, 64: 0.991, 100: 0.999}, 100),  # one step above the first to pass
+        ({40: 0.995, 64: 0.999}, 64),
+        ({40: 0.9, 64: 0.9, 100: 0.9, 160: 0.9, 250: 0.9, 400: 0.9, 640: 0.9, 1000: 0.99}, 1000),
+        ({40: 0.5, 640: 0.995}, 1000),  # capped at the top of the ladder
+        ({40: 0.5, 64: 0.6}, 1000),  # none passes (yet): the top
+    ],
+)
+def test_calibration_keeps_a_step_above_the_first_ef_search_to_pass(
+    seen: dict[int, float], chosen: int
+) -> None:
+    assert pick_ef(seen) == chosen
