@@ -1,8 +1,8 @@
 """Recall@10 of dense search against exact search, on queries made from stored chunks
 (midpoints of pairs: off the graph, see ``query_vectors``).
 
-Two uses: ``calibrate`` picks the smallest ``ef_search`` of a ladder that reaches the
-target on an oracle's own graph (run right after the graph is built), and
+Two uses: ``calibrate`` picks an ``ef_search`` one rung of a ladder above the smallest that
+reaches the target on an oracle's own graph (run right after the graph is built), and
 ``production_recall`` measures what ``retrieval.search`` returns today (the path it takes,
 the oracle's stored ``ef_search``), for ``supercore doctor`` and the Index page.
 
