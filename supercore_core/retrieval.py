@@ -14,7 +14,7 @@ statement and reads content only for the winning ``k`` (a dense or lexical searc
 """
 
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from uuid import UUID
 
 import numpy as np
@@ -241,20 +241,14 @@ def search(
         InvalidSettingError: ``k`` or the oracle's stored settings are out of range.
     """
     check_question(query, max_chars=max_question_chars)
-    lexemes_of = "" if mode == "dense" else query
-    prepared = session.execute(
-        text(_PREPARE.format(ready=ready_sql(oracle_id))), {"o": oracle_id, "text": lexemes_of,
-                                                          "terms": bm25.MAX_TERMS}
-    ).first()  # fmt: skip
-    if prepared is None:
-        raise NotFoundError(f"oracle {oracle_id} not found in this tenant")
-    name, settings, own_index, *statistics = prepared
+    name, settings, own_index, stats = read_oracle(
+        session, oracle_id, "" if mode == "dense" else query
+    )
     base = config or RetrievalConfig.from_oracle(settings, oracle_name=name)
     cfg = replace(base, mode=mode or base.mode, k=base.k if k is None else k)
     if not query.strip():
         return SearchResults(query, cfg.mode, (), exact=True)
     exact = not own_index
-    stats = bm25.OracleStats.from_row(*statistics)
     if cfg.mode == "lexical":
         rows = bm25.ranked(session, oracle_id, stats, cfg.k, k1=cfg.bm25_k1, b=cfg.bm25_b)
         return SearchResults(query, cfg.mode, tuple(_single(rows, cfg)), exact)
@@ -264,6 +258,32 @@ def search(
         return SearchResults(query, cfg.mode, tuple(_single(rows, cfg)), exact)
     hits = _hybrid(session, oracle_id, vector, stats, cfg, exact)
     return SearchResults(query, cfg.mode, tuple(hits), exact)
+
+
+class OracleRead(NamedTuple):
+    """What a search reads of its oracle before searching."""
+
+    name: str
+    settings: dict[str, Any]
+    own_index: bool
+    stats: bm25.OracleStats
+
+
+def read_oracle(session: Session, oracle_id: UUID, query: str = "") -> OracleRead:
+    """The oracle's name and stored settings, whether its own vector index is ready, and
+    the BM25 statistics of ``query``'s lexemes: one statement.
+
+    Raises:
+        NotFoundError: No such oracle in the session's tenant.
+    """
+    row = session.execute(
+        text(_PREPARE.format(ready=ready_sql(oracle_id))),
+        {"o": oracle_id, "text": query, "terms": bm25.MAX_TERMS},
+    ).first()
+    if row is None:
+        raise NotFoundError(f"oracle {oracle_id} not found in this tenant")
+    name, settings, own_index, *statistics = row
+    return OracleRead(name, settings, bool(own_index), bm25.OracleStats.from_row(*statistics))
 
 
 def _dense(

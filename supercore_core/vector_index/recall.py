@@ -15,14 +15,11 @@ from typing import Any
 from uuid import UUID
 
 import numpy as np
-from sqlalchemy import literal_column, select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from supercore_core.catalog import oracle_by_id
 from supercore_core.ingest.store import driver_connection
-from supercore_core.models import Oracle
-from supercore_core.retrieval import RetrievalConfig, _dense
-from supercore_core.vector_index.ddl import ready_sql
+from supercore_core.retrieval import RetrievalConfig, _dense, read_oracle
 
 K = 10
 TARGET_RECALL = 0.98  # the standing bar: an oracle below it is flagged
@@ -147,19 +144,11 @@ def pick_ef(seen: dict[int, float], ladder: tuple[int, ...] = EF_LADDER) -> int:
     return ladder[min(ladder.index(passing) + MARGIN_STEPS, len(ladder) - 1)]
 
 
-def _oracle_and_index(session: Session, oracle_id: UUID) -> tuple[Oracle, bool]:
-    """The oracle (its settings) and whether its own vector index is ready: one statement."""
-    ready: Any = literal_column(ready_sql(oracle_id))
-    row = session.execute(select(Oracle, ready).where(Oracle.id == oracle_id)).first()
-    if row is None:
-        return oracle_by_id(session, oracle_id), False  # raises NotFoundError
-    return row[0], bool(row[1])
-
-
 def production_recall(session: Session, oracle_id: UUID, samples: int = SAMPLES) -> OracleRecall:
     """Recall@10 of the dense path ``search()`` takes for this oracle now, against exact."""
-    oracle, own_index = _oracle_and_index(session, oracle_id)
-    cfg = RetrievalConfig.for_oracle(oracle)
+    found = read_oracle(session, oracle_id)
+    cfg = RetrievalConfig.from_oracle(found.settings, oracle_name=found.name)
+    own_index = found.own_index
     pool = max(cfg.candidates, cfg.k)
     vectors = query_vectors(session, oracle_id, samples)
     truths = [exact_distances(session, oracle_id, v) for v in vectors]
