@@ -153,3 +153,20 @@ def test_sidebar_shows_the_whole_name_and_the_slug_below(
     picker = at.sidebar.selectbox[0]
     assert picker.format_func(picker.value) == target.name  # no slug to cut the name short
     assert f"`{target.slug}` · active" in [c.value for c in at.sidebar.caption]
+
+
+def test_chat_says_when_the_picked_oracle_holds_nothing_to_search(
+    app_env: None, owner_engine: Engine
+) -> None:
+    solution_id, _, _ = answered_tenant(owner_engine)  # its oracles hold no chunks
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state["tenant_id"] = solution_id
+    at.run()
+    at.switch_page("pages/chat.py").run()
+    assert_rendered(at)
+    oracle = next(s for s in at.selectbox if s.label == "Oracle")
+    name = oracle.format_func(oracle.value).split(" (")[0]
+    assert any(f"**{name}** holds no searchable documents yet" in i.value for i in at.info)
+
+    full = open_page("pages/chat.py", seed(owner_engine, "searchable"))
+    assert not any("holds no searchable documents" in i.value for i in full.info)

@@ -22,6 +22,7 @@ from supercore_core.conversations import (
 from supercore_core.embedding import embedder_for
 from supercore_core.llm import OFFLINE_LABEL, chat_model_for
 from supercore_core.rendering import inert_markdown
+from supercore_core.retrieval import read_oracle
 
 SIMILARITY_NOTE = (
     "Similarity: how close the passage's meaning is to the question (cosine similarity of "
@@ -101,6 +102,10 @@ with ui.shown_errors(), ui.tenant(tenant.solution_id) as session:
     oracle = oracle_by_id(session, picked.oracle_id)
     model = chat_model_for(oracle, ui.settings())
     embedder = embedder_for(oracle, ui.settings())
+    searchable = read_oracle(session, picked.oracle_id).stats.chunks > 0
+if not searchable:
+    st.info(f"**{picked.name}** holds no searchable documents yet: pick another oracle above, "
+            "or upload files on the Documents page.", icon=":material/info:")  # fmt: skip
 if model.offline:
     st.warning(f"**Offline mode.** {OFFLINE_LABEL}", icon=":material/cloud_off:")
 else:
